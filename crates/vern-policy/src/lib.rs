@@ -1,0 +1,284 @@
+//! vern's policy layer: the single source of truth that every other part of vern derives from.
+//!
+//! A policy is one TOML file ([`model::RawPolicy`]). [`Policy::parse`] reads it and validates
+//! it; problems come back as [`Diagnostics`] located by byte span, rendered as
+//! `FILE:LINE:COL: error: …`. From a valid [`Policy`] this crate renders the public notice
+//! ([`render`]), the Art. 30 record of processing ([`ropa`]) and the difference between two
+//! versions ([`diff`]). It does no I/O but reading the file it is given.
+
+pub mod adequacy;
+pub mod diagnostics;
+pub mod diff;
+pub mod duration;
+pub mod model;
+pub mod render;
+pub mod ropa;
+mod validate;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use duration::CalendarDuration;
+pub use model::RawPolicy;
+
+/// The policy vern ships with: Confect's privacy policy encoded completely.
+pub const BUNDLED_SOURCE: &str = include_str!("../../../policies/confect.toml");
+/// The name the bundled policy is reported under.
+pub const BUNDLED_NAME: &str = "policies/confect.toml";
+
+/// A validated policy. Every reference in it resolves and every rule in `validate` holds.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub raw: RawPolicy,
+    /// SHA-256 of the file's bytes, hex: identifies this exact version.
+    pub content_hash: String,
+    index: Index,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    subject_types: HashMap<String, usize>,
+    sources: HashMap<String, usize>,
+    categories: HashMap<String, usize>,
+    consent_scopes: HashMap<String, usize>,
+    purposes: HashMap<String, usize>,
+    recipients: HashMap<String, usize>,
+    triggers: HashMap<String, usize>,
+    retention: HashMap<String, usize>,
+    message_classes: HashMap<String, usize>,
+    roles: HashMap<String, usize>,
+}
+
+/// Reading a policy file failed before it could be parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid UTF-8 (byte {offset})")]
+    Utf8 { path: String, offset: usize },
+}
+
+impl Policy {
+    /// Parses and validates policy text. `Ok` carries warnings, if any; `Err` has at least one
+    /// error. Never panics, whatever the input.
+    pub fn parse(source: &str) -> Result<(Policy, Diagnostics), Diagnostics> {
+        let raw: RawPolicy = match toml::from_str(source) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                let message = e.message().trim().replace('\n', " ");
+                let mut d = Diagnostics::default();
+                d.error(span, message);
+                return Err(d);
+            }
+        };
+        let mut diagnostics = validate::validate(&raw, source);
+        diagnostics.sort();
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        let policy = Policy {
+            index: Index::build(&raw),
+            content_hash: hex(&Sha256::digest(source.as_bytes())),
+            raw,
+        };
+        Ok((policy, diagnostics))
+    }
+
+    /// Parses raw bytes: invalid UTF-8 is reported as a located error, not a panic.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<(Policy, Diagnostics), Diagnostics> {
+        match std::str::from_utf8(bytes) {
+            Ok(source) => Self::parse(source),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let mut d = Diagnostics::default();
+                d.error(at..at + 1, "the policy file is not valid UTF-8");
+                Err(d)
+            }
+        }
+    }
+
+    /// Reads a policy file. The outer error is I/O; the inner result is [`Policy::parse`]'s.
+    #[allow(clippy::type_complexity)]
+    pub fn load(
+        path: &Path,
+    ) -> Result<(String, Result<(Policy, Diagnostics), Diagnostics>), LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let source = String::from_utf8(bytes).map_err(|e| LoadError::Utf8 {
+            path: path.display().to_string(),
+            offset: e.utf8_error().valid_up_to(),
+        })?;
+        let parsed = Self::parse(&source);
+        Ok((source, parsed))
+    }
+
+    /// The bundled Confect policy. It is checked by the test suite, so this cannot fail in a
+    /// released build; the `Result` keeps that promise out of the type system's blind spot.
+    pub fn bundled() -> Result<Policy, Diagnostics> {
+        Self::parse(BUNDLED_SOURCE).map(|(p, _)| p)
+    }
+
+    pub fn subject_type(&self, id: &str) -> Option<&model::SubjectType> {
+        self.index
+            .subject_types
+            .get(id)
+            .map(|&i| &self.raw.subject_types[i])
+    }
+    pub fn source(&self, id: &str) -> Option<&model::Source> {
+        self.index.sources.get(id).map(|&i| &self.raw.sources[i])
+    }
+    pub fn category(&self, id: &str) -> Option<&model::Category> {
+        self.index
+            .categories
+            .get(id)
+            .map(|&i| &self.raw.categories[i])
+    }
+    pub fn consent_scope(&self, id: &str) -> Option<&model::ConsentScope> {
+        self.index
+            .consent_scopes
+            .get(id)
+            .map(|&i| &self.raw.consent_scopes[i])
+    }
+    pub fn purpose(&self, id: &str) -> Option<&model::Purpose> {
+        self.index.purposes.get(id).map(|&i| &self.raw.purposes[i])
+    }
+    pub fn recipient(&self, id: &str) -> Option<&model::Recipient> {
+        self.index
+            .recipients
+            .get(id)
+            .map(|&i| &self.raw.recipients[i])
+    }
+    pub fn trigger(&self, id: &str) -> Option<&model::Trigger> {
+        self.index.triggers.get(id).map(|&i| &self.raw.triggers[i])
+    }
+    pub fn retention_rule(&self, id: &str) -> Option<&model::RetentionRule> {
+        self.index
+            .retention
+            .get(id)
+            .map(|&i| &self.raw.retention[i])
+    }
+    pub fn message_class(&self, id: &str) -> Option<&model::MessageClass> {
+        self.index
+            .message_classes
+            .get(id)
+            .map(|&i| &self.raw.message_classes[i])
+    }
+    pub fn role(&self, id: &str) -> Option<&model::Role> {
+        self.index.roles.get(id).map(|&i| &self.raw.roles[i])
+    }
+
+    /// Leaf categories a reference covers: itself, or every category under it.
+    pub fn categories_under<'a>(
+        &'a self,
+        reference: &'a str,
+    ) -> impl Iterator<Item = &'a model::Category> + 'a {
+        self.raw
+            .categories
+            .iter()
+            .filter(move |c| category_covers(reference, c.id.get_ref()))
+    }
+
+    /// Purposes that a recipient may receive data for.
+    pub fn recipients_for_purpose<'a>(
+        &'a self,
+        purpose: &'a str,
+    ) -> impl Iterator<Item = &'a model::Recipient> + 'a {
+        self.raw
+            .recipients
+            .iter()
+            .filter(move |r| r.purposes.get_ref().iter().any(|p| p.get_ref() == purpose))
+    }
+
+    /// Text in `lang`, falling back to the first declared language (validation guarantees
+    /// every declared language is present, so the fallback only matters for other languages).
+    pub fn text<'a>(&self, text: &'a model::Text, lang: &str) -> &'a str {
+        let map = text.get_ref();
+        map.get(lang)
+            .or_else(|| {
+                self.raw
+                    .languages
+                    .get_ref()
+                    .first()
+                    .and_then(|l| map.get(l.get_ref()))
+            })
+            .or_else(|| map.values().next())
+            .map_or("", String::as_str)
+    }
+}
+
+/// Whether a category reference (`contact`, `contact.email`, `contact.email.work_named`)
+/// covers a category id: the same id, or an id under it in the hierarchy.
+pub fn category_covers(reference: &str, id: &str) -> bool {
+    reference == "*"
+        || id == reference
+        || (id.len() > reference.len()
+            && id.starts_with(reference)
+            && id.as_bytes()[reference.len()] == b'.')
+}
+
+impl Index {
+    fn build(raw: &RawPolicy) -> Self {
+        fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> HashMap<String, usize> {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (id(t).to_owned(), i))
+                .collect()
+        }
+        Index {
+            subject_types: ids(&raw.subject_types, |t| t.id.get_ref()),
+            sources: ids(&raw.sources, |t| t.id.get_ref()),
+            categories: ids(&raw.categories, |t| t.id.get_ref()),
+            consent_scopes: ids(&raw.consent_scopes, |t| t.id.get_ref()),
+            purposes: ids(&raw.purposes, |t| t.id.get_ref()),
+            recipients: ids(&raw.recipients, |t| t.id.get_ref()),
+            triggers: ids(&raw.triggers, |t| t.id.get_ref()),
+            retention: ids(&raw.retention, |t| t.id.get_ref()),
+            message_classes: ids(&raw.message_classes, |t| t.id.get_ref()),
+            roles: ids(&raw.roles, |t| t.id.get_ref()),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_references_cover_their_subtree_only() {
+        assert!(category_covers("contact", "contact.email.work_named"));
+        assert!(category_covers("contact.email", "contact.email"));
+        assert!(!category_covers("contact.email", "contact.emailx"));
+        assert!(!category_covers(
+            "contact.email.work_named",
+            "contact.email"
+        ));
+        assert!(category_covers("*", "anything"));
+    }
+
+    #[test]
+    fn minimal_fixture_deserialises() {
+        let src = include_str!("../tests/fixtures/minimal.toml");
+        let parsed = Policy::parse(src);
+        assert!(parsed.is_ok(), "{:?}", parsed.err());
+    }
+}

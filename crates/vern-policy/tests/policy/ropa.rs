@@ -1,0 +1,1 @@
+//! Tests for ropa (being written).

@@ -52,6 +52,13 @@ struct Index {
     roles: HashMap<String, usize>,
 }
 
+/// A policy file as read: its text and the outcome of parsing it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub source: String,
+    pub result: Result<(Policy, Diagnostics), Diagnostics>,
+}
+
 /// Reading a policy file failed before it could be parsed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -60,8 +67,6 @@ pub enum LoadError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path} is not valid UTF-8 (byte {offset})")]
-    Utf8 { path: String, offset: usize },
 }
 
 impl Policy {
@@ -72,7 +77,13 @@ impl Policy {
             Ok(raw) => raw,
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
-                let message = e.message().trim().replace('\n', " ");
+                let mut message = e.message().trim().replace('\n', " ");
+                // toml says only "duplicate key"; name it, since the span may sit on a long line.
+                if message == "duplicate key"
+                    && let Some(key) = source.get(span.clone()).filter(|k| !k.contains('\n'))
+                {
+                    message = format!("duplicate key `{}`", key.trim());
+                }
                 let mut d = Diagnostics::default();
                 d.error(span, message);
                 return Err(d);
@@ -104,21 +115,18 @@ impl Policy {
         }
     }
 
-    /// Reads a policy file. The outer error is I/O; the inner result is [`Policy::parse`]'s.
-    #[allow(clippy::type_complexity)]
-    pub fn load(
-        path: &Path,
-    ) -> Result<(String, Result<(Policy, Diagnostics), Diagnostics>), LoadError> {
+    /// Reads a policy file. The outer error is I/O; the inner result is [`Policy::parse_bytes`]'s.
+    /// The returned text (lossily decoded) is what diagnostics are located in.
+    pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        let source = String::from_utf8(bytes).map_err(|e| LoadError::Utf8 {
-            path: path.display().to_string(),
-            offset: e.utf8_error().valid_up_to(),
-        })?;
-        let parsed = Self::parse(&source);
-        Ok((source, parsed))
+        let result = Self::parse_bytes(&bytes);
+        Ok(Loaded {
+            source: String::from_utf8_lossy(&bytes).into_owned(),
+            result,
+        })
     }
 
     /// The bundled Confect policy. It is checked by the test suite, so this cannot fail in a

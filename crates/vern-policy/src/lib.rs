@@ -13,7 +13,7 @@ pub mod duration;
 pub mod model;
 pub mod render;
 pub mod ropa;
-mod validate;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -505,7 +505,11 @@ pub struct Role {
     pub description: Text,
     /// Categories this role may read and write; `["*"]` means all.
     pub categories: Spanned<Vec<SStr>>,
-    /// Administrative rights over vern itself (tokens, policy, audit).
+    /// Administrative rights over vern itself (tokens, policy, audit): implies every permission.
     #[serde(default)]
     pub admin: bool,
+    /// What the role may do beyond reading and writing its categories: `subjects.read`,
+    /// `subjects.write`, `subjects.erase`, `audit.read`, `tokens.manage`.
+    #[serde(default)]
+    pub permissions: Vec<SStr>,
 }

@@ -15,6 +15,14 @@ use crate::model::*;
 
 /// Languages vern has notice templates for.
 pub const SUPPORTED_LANGUAGES: &[&str] = &["nb", "en"];
+/// What a role may be granted besides its categories.
+pub const ROLE_PERMISSIONS: &[&str] = &[
+    "subjects.read",
+    "subjects.write",
+    "subjects.erase",
+    "audit.read",
+    "tokens.manage",
+];
 /// How material changes can be announced.
 const ANNOUNCE_CHANNELS: &[&str] = &["email", "website"];
 
@@ -708,6 +716,18 @@ impl<'a> Validator<'a> {
             self.declare(&mut seen, &r.id, "role");
             self.text(&r.description, "description");
             self.category_refs(r.categories.get_ref(), true);
+            for perm in &r.permissions {
+                if !ROLE_PERMISSIONS.contains(&perm.get_ref().as_str()) {
+                    self.err(
+                        perm.span(),
+                        format!(
+                            "unknown permission `{}` (expected one of {})",
+                            perm.get_ref(),
+                            ROLE_PERMISSIONS.join(", ")
+                        ),
+                    );
+                }
+            }
         }
     }
 

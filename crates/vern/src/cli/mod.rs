@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "vern", version, about = "A privacy policy turned into enforced software")]
+#[command(
+    name = "vern",
+    version,
+    about = "A privacy policy turned into enforced software"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -64,7 +64,8 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
             with_policy(file.as_deref(), |p| render_ropa(p, format, &lang))
         }
         PolicyCommand::Diff { old, new } => {
-            let (Some(old), Some(new)) = (load_reporting(Some(&old)), load_reporting(Some(&new))) else {
+            let (Some(old), Some(new)) = (load_reporting(Some(&old)), load_reporting(Some(&new)))
+            else {
                 return ExitCode::from(3);
             };
             let d = diff(&old, &new);

@@ -1,1 +1,130 @@
-//! being written
+//! vern's HTTP server: the `/v1` JSON API (with its OpenAPI 3.1 document generated from the
+//! handlers), bearer-token authentication with policy roles, RFC 9457 errors, and the
+//! [`vault`] service layer that encrypts, indexes, policy-checks and audits every read and
+//! write of personal data. The CLI calls [`vault::Vault`] directly and [`serve`] to run.
+//!
+//! Layers, outermost first: request id → trace (method, route template, status, latency; no
+//! query strings, bodies or headers) → metrics → problem+json safety net → catch-panic →
+//! timeout → body limit → router (404/405 as problems).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod vault;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::ensure_initial_admin_token;
+pub use vault::Vault;
+
+/// Tunables of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest request body accepted, in bytes (413 above it).
+    pub body_limit: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    vault: Arc<Vault>,
+    config: Arc<ServerConfig>,
+    metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(vault: Vault, config: ServerConfig) -> Self {
+        Self::from_arc(Arc::new(vault), config)
+    }
+
+    /// For callers that keep their own handle on the vault (the CLI, benches).
+    pub fn from_arc(vault: Arc<Vault>, config: ServerConfig) -> Self {
+        AppState {
+            vault,
+            config: Arc::new(config),
+            metrics: metrics::handle(),
+        }
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+}
+
+/// The whole application: API routes, operational endpoints and every layer.
+pub fn router(state: AppState) -> Router {
+    let (routes, doc) = api::openapi_router().split_for_parts();
+    let doc = openapi::finish(doc);
+    let doc_json = api::health::OpenApiJson(Arc::new(
+        serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_owned()),
+    ));
+    let config = state.config.clone();
+    routes
+        .fallback(middleware::not_found)
+        .with_state(state)
+        .layer(axum::Extension(doc_json))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(middleware::make_span)
+                        .on_request(())
+                        .on_response(middleware::on_response)
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn(metrics::track))
+                .layer(axum::middleware::from_fn(middleware::problem_safety_net))
+                .layer(CatchPanicLayer::custom(middleware::panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    config.request_timeout,
+                ))
+                .layer(DefaultBodyLimit::max(config.body_limit)),
+        )
+}
+
+/// Serves the application on `listener` until `shutdown` resolves, then finishes the requests
+/// in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

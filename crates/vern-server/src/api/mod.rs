@@ -1,0 +1,81 @@
+//! The `/v1` JSON API. Each resource has its own module of handlers annotated with
+//! `#[utoipa::path]`, registered through `utoipa_axum`'s `routes!`, so a route cannot exist
+//! without its place in the OpenAPI document (and the reverse).
+
+pub mod audit;
+pub mod health;
+pub mod identifiers;
+pub mod idempotency;
+pub mod lookup;
+pub mod records;
+pub mod subjects;
+pub mod tokens;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+
+/// Every documented route of the server, with the spec built from the handlers.
+pub fn openapi_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .routes(routes!(subjects::create_subject, subjects::list_subjects))
+        .routes(routes!(
+            subjects::get_subject,
+            subjects::update_subject,
+            subjects::erase_subject
+        ))
+        .routes(routes!(
+            identifiers::add_identifier,
+            identifiers::list_identifiers
+        ))
+        .routes(routes!(identifiers::delete_identifier))
+        .routes(routes!(records::add_record, records::list_records))
+        .routes(routes!(
+            records::get_record,
+            records::update_record,
+            records::delete_record
+        ))
+        .routes(routes!(lookup::lookup))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(audit::verify_audit))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(health::openapi_json))
+}
+
+/// `/v1/subjects/{subject_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SubjectPath {
+    /// The subject's id (UUIDv7).
+    pub subject_id: Uuid,
+}
+
+/// `/v1/subjects/{subject_id}/records/{record_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RecordPath {
+    pub subject_id: Uuid,
+    pub record_id: Uuid,
+}
+
+/// `/v1/subjects/{subject_id}/identifiers/{identifier_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdentifierPath {
+    pub subject_id: Uuid,
+    pub identifier_id: Uuid,
+}
+
+/// `/v1/tokens/{token_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TokenPath {
+    pub token_id: Uuid,
+}

@@ -1,0 +1,200 @@
+//! Identifiers: normalised, sealed under the subject key, and findable only through a keyed
+//! blind index, so the plaintext is never stored or queried.
+
+use serde_json::json;
+use uuid::Uuid;
+use vern_core::access::Permission;
+use vern_core::crypto::{Aad, SubjectKey, open, seal};
+use vern_core::identifier::{IdentifierKind, normalise};
+use vern_core::ids::new_id;
+use vern_store::{IdentifierRow, Store};
+
+use super::{IdentifierInput, IdentifierView, Principal, Vault, VaultError, VaultResult, time_of};
+use crate::error::FieldError;
+
+impl Vault {
+    /// `(kind, normalised value)`, or a field error under `prefix` naming the rule (never the
+    /// value).
+    pub(crate) fn normalise_identifier(
+        &self,
+        prefix: &str,
+        input: &IdentifierInput,
+    ) -> Result<(String, String), FieldError> {
+        let kind: IdentifierKind = input.kind.parse().map_err(|e| {
+            FieldError::new(
+                format!("{prefix}.kind"),
+                "unknown_identifier_kind",
+                format!("{e}"),
+            )
+        })?;
+        let value = normalise(&kind, &input.value).map_err(|e| {
+            FieldError::new(format!("{prefix}.value"), "invalid_identifier", format!("{e}"))
+        })?;
+        Ok((kind.to_string(), value))
+    }
+
+    /// Seals a normalised identifier into a row (and its plaintext view).
+    pub(crate) fn seal_identifier(
+        &self,
+        key: &SubjectKey,
+        subject: Uuid,
+        kind: String,
+        value: String,
+        now: i64,
+    ) -> VaultResult<(IdentifierRow, IdentifierView)> {
+        let id = new_id();
+        let row = IdentifierRow {
+            tenant_id: self.tenant,
+            id,
+            subject_id: subject,
+            blind_index: self.blind_index(&kind, &value),
+            value_ct: seal(
+                key,
+                &Aad::identifier_value(self.tenant, subject, id),
+                value.as_bytes(),
+            )?,
+            kind: kind.clone(),
+            created_at: now,
+        };
+        let view = IdentifierView {
+            id,
+            kind,
+            value,
+            created_at: time_of(now),
+        };
+        Ok((row, view))
+    }
+
+    fn open_identifier(&self, key: &SubjectKey, row: &IdentifierRow) -> VaultResult<IdentifierView> {
+        let plain = open(
+            key,
+            &Aad::identifier_value(self.tenant, row.subject_id, row.id),
+            &row.value_ct,
+        )?;
+        let value = String::from_utf8(plain)
+            .map_err(|_| VaultError::Internal(format!("identifier {} is not UTF-8", row.id)))?;
+        Ok(IdentifierView {
+            id: row.id,
+            kind: row.kind.clone(),
+            value,
+            created_at: time_of(row.created_at),
+        })
+    }
+
+    pub(crate) async fn open_identifiers(
+        &self,
+        key: &SubjectKey,
+        subject: Uuid,
+    ) -> VaultResult<Vec<IdentifierView>> {
+        self.store
+            .list_identifiers(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?
+            .iter()
+            .map(|r| self.open_identifier(key, r))
+            .collect()
+    }
+
+    /// Adds an identifier; one already held by any subject is a conflict.
+    pub async fn add_identifier(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        input: &IdentifierInput,
+    ) -> VaultResult<IdentifierView> {
+        self.require(who, Permission::SubjectsWrite)?;
+        let (kind, value) = self
+            .normalise_identifier("", input)
+            .map_err(|mut e| {
+                e.field = e.field.trim_start_matches('.').to_owned();
+                VaultError::Validation(vec![e])
+            })?;
+        self.subject_row(subject).await?;
+        let key = self.subject_key(subject).await?;
+        let (row, view) = self.seal_identifier(&key, subject, kind, value, self.now())?;
+        let audit = vec![self.audit(
+            who,
+            "identifier.create",
+            Some(subject),
+            None,
+            json!({ "identifier": row.id, "kind": row.kind }),
+        )];
+        self.store
+            .add_identifier(row, audit)
+            .await
+            .map_err(|e| match e {
+                vern_store::StoreError::Conflict(_) => VaultError::Conflict(
+                    "this identifier is already registered".to_owned(),
+                ),
+                other => VaultError::store("subject")(other),
+            })?;
+        Ok(view)
+    }
+
+    /// The subject's identifiers, decrypted; the read is audited.
+    pub async fn list_identifiers(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+    ) -> VaultResult<Vec<IdentifierView>> {
+        self.require(who, Permission::SubjectsRead)?;
+        self.subject_row(subject).await?;
+        let key = self.subject_key(subject).await?;
+        let views = self.open_identifiers(&key, subject).await?;
+        self.append_audit(vec![self.audit(
+            who,
+            "identifier.read",
+            Some(subject),
+            None,
+            json!({ "identifiers": views.iter().map(|v| v.id).collect::<Vec<_>>() }),
+        )])
+        .await?;
+        Ok(views)
+    }
+
+    pub async fn delete_identifier(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        id: Uuid,
+    ) -> VaultResult<()> {
+        self.require(who, Permission::SubjectsWrite)?;
+        let audit = vec![self.audit(
+            who,
+            "identifier.delete",
+            Some(subject),
+            None,
+            json!({ "identifier": id }),
+        )];
+        self.store
+            .delete_identifier(self.tenant, subject, id, audit)
+            .await
+            .map_err(VaultError::store("identifier"))
+    }
+
+    /// The subject holding an identifier: normalise, blind-index, look up. Audited whether
+    /// found or not (kind and outcome only).
+    pub async fn lookup(&self, who: &Principal, input: &IdentifierInput) -> VaultResult<Uuid> {
+        self.require(who, Permission::SubjectsRead)?;
+        let (kind, value) = self
+            .normalise_identifier("", input)
+            .map_err(|mut e| {
+                e.field = e.field.trim_start_matches('.').to_owned();
+                VaultError::Validation(vec![e])
+            })?;
+        let found = self
+            .store
+            .find_by_blind_index(self.tenant, &kind, &self.blind_index(&kind, &value))
+            .await
+            .map_err(VaultError::store("subject"))?;
+        self.append_audit(vec![self.audit(
+            who,
+            "subject.lookup",
+            found,
+            None,
+            json!({ "kind": kind, "found": found.is_some() }),
+        )])
+        .await?;
+        found.ok_or(VaultError::NotFound("subject with this identifier"))
+    }
+}

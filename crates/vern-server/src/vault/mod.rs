@@ -1,0 +1,323 @@
+//! The vault: the one place where personal data is encrypted, indexed, checked against the
+//! policy and audited on its way to and from the store.
+//!
+//! Handlers and the CLI call the vault with a [`Principal`] (an actor and the policy role it
+//! acts in); the vault decides nothing about the policy itself but asks `vern-core`
+//! (`check_record`, `role_can`, …) and persists what was decided, always together with the
+//! audit entries that describe it, in one store call. Reads are audited after decryption and
+//! before the data is returned, so an unaudited read cannot leave the vault: if the audit append
+//! fails, the read fails.
+//!
+//! Keys: each subject's data key is unwrapped from the key store for the operation at hand and
+//! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
+//! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
+
+mod identifiers;
+mod records;
+mod subjects;
+mod tokens;
+pub mod types;
+
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+use vern_core::access::{self, Permission};
+use vern_core::crypto::{Aad, BlindIndexKey, CryptoError, MasterKey, SubjectKey};
+use vern_core::ids::{Clock, DEFAULT_TENANT, from_micros, new_id, to_micros};
+use vern_policy::Policy;
+use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
+
+use crate::error::FieldError;
+
+pub use types::*;
+
+/// Name of the blind-index key in the key store's keyring.
+pub const BLIND_INDEX_KEYRING_ENTRY: &str = "blind_index";
+
+/// Why a vault operation did not happen. Messages carry ids and rule names only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    /// The input breaks the policy or the schema; nothing was stored.
+    #[error("{} invalid field(s)", .0.len())]
+    Validation(Vec<FieldError>),
+    /// The role may not do this (or not with this category).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The named kind of thing does not exist (or was erased).
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A fault of the server or the database; the text is for logs, not for clients.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl VaultError {
+    pub(crate) fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        VaultError::Validation(vec![FieldError::new(field, code, reason)])
+    }
+
+    /// Maps a store error where `NotFound` means "no such `what`".
+    pub(crate) fn store(what: &'static str) -> impl Fn(StoreError) -> VaultError {
+        move |e| match e {
+            StoreError::NotFound => VaultError::NotFound(what),
+            StoreError::Conflict(_) => VaultError::Conflict(format!("the {what} conflicts with stored data")),
+            other => VaultError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CryptoError> for VaultError {
+    fn from(e: CryptoError) -> Self {
+        VaultError::Internal(format!("crypto: {e}"))
+    }
+}
+
+pub type VaultResult<T> = Result<T, VaultError>;
+
+/// See the module documentation.
+pub struct Vault {
+    store: SqlStore,
+    policy: Arc<Policy>,
+    master: MasterKey,
+    /// Earlier master keys, to unwrap keys that rotation has not reached yet.
+    previous: Vec<MasterKey>,
+    blind: BlindIndexKey,
+    clock: Arc<dyn Clock>,
+    tenant: Uuid,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vault {
+    /// Opens the vault over a migrated store: loads the blind-index key from the keyring, or
+    /// creates it on first start. Two processes starting at once agree on one key, because the
+    /// keyring insert keeps whichever row was stored first.
+    pub async fn open(
+        store: SqlStore,
+        policy: Arc<Policy>,
+        master: MasterKey,
+        previous: Vec<MasterKey>,
+        clock: Arc<dyn Clock>,
+    ) -> VaultResult<Vault> {
+        let stored = match store
+            .get_keyring_entry(BLIND_INDEX_KEYRING_ENTRY)
+            .await
+            .map_err(VaultError::store("keyring entry"))?
+        {
+            Some(row) => row,
+            None => {
+                let key = BlindIndexKey::generate();
+                let row = KeyringRow {
+                    name: BLIND_INDEX_KEYRING_ENTRY.to_owned(),
+                    kek_id: master.kek_id().to_vec(),
+                    wrapped_key: key.wrap(&master)?,
+                    created_at: to_micros(clock.now()),
+                };
+                store
+                    .put_keyring_entry_if_absent(row)
+                    .await
+                    .map_err(VaultError::store("keyring entry"))?
+            }
+        };
+        let wrapping = std::iter::once(&master)
+            .chain(previous.iter())
+            .find(|m| m.kek_id().as_slice() == stored.kek_id.as_slice())
+            .ok_or_else(|| {
+                VaultError::Internal(
+                    "the blind-index key is wrapped by a master key that was not given".into(),
+                )
+            })?;
+        let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
+        Ok(Vault {
+            store,
+            policy,
+            master,
+            previous,
+            blind,
+            clock,
+            tenant: DEFAULT_TENANT,
+        })
+    }
+
+    /// The same vault acting for another tenant.
+    pub fn with_tenant(mut self, tenant: Uuid) -> Self {
+        self.tenant = tenant;
+        self
+    }
+
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn tenant(&self) -> Uuid {
+        self.tenant
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        to_micros(self.clock.now())
+    }
+
+    /// An audit entry by `who`; `detail` must hold ids, categories, counts and field names only.
+    pub(crate) fn audit(
+        &self,
+        who: &Principal,
+        action: &str,
+        subject: Option<Uuid>,
+        purpose: Option<&str>,
+        detail: serde_json::Value,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            tenant_id: self.tenant,
+            id: new_id(),
+            at: self.now(),
+            actor: who.actor.to_string(),
+            action: action.to_owned(),
+            subject_id: subject,
+            purpose: purpose.map(str::to_owned),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Fails with 403 unless the role has `permission`.
+    pub(crate) fn require(&self, who: &Principal, permission: Permission) -> VaultResult<()> {
+        if access::role_can(&self.policy, &who.role, permission) {
+            Ok(())
+        } else {
+            Err(VaultError::Forbidden(format!(
+                "the role `{}` lacks the permission `{}`",
+                who.role,
+                permission.as_str()
+            )))
+        }
+    }
+
+    pub(crate) fn can_category(&self, who: &Principal, category: &str) -> bool {
+        access::role_can_access_category(&self.policy, &who.role, category)
+    }
+
+    /// Whether the role may act at all: unknown roles (a token minted under an older policy)
+    /// get nothing.
+    pub fn role_exists(&self, role: &str) -> bool {
+        self.policy.role(role).is_some()
+    }
+
+    fn master_for(&self, kek_id: &[u8]) -> Option<&MasterKey> {
+        std::iter::once(&self.master)
+            .chain(self.previous.iter())
+            .find(|m| m.kek_id().as_slice() == kek_id)
+    }
+
+    /// The subject's data key, unwrapped for this operation only. A missing key means the
+    /// subject was erased (crypto-shredded).
+    pub(crate) async fn subject_key(&self, subject: Uuid) -> VaultResult<SubjectKey> {
+        let row = self
+            .store
+            .get_subject_key(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let master = self.master_for(&row.kek_id).ok_or_else(|| {
+            VaultError::Internal(format!(
+                "the key of subject {subject} is wrapped by an unknown master key"
+            ))
+        })?;
+        Ok(SubjectKey::unwrap(
+            master,
+            self.tenant,
+            subject,
+            &row.wrapped_key,
+        )?)
+    }
+
+    /// A fresh data key for a new subject, with its wrapped row for the key store.
+    pub(crate) fn new_subject_key(&self, subject: Uuid) -> VaultResult<(SubjectKey, SubjectKeyRow)> {
+        let key = SubjectKey::generate();
+        let row = SubjectKeyRow {
+            tenant_id: self.tenant,
+            subject_id: subject,
+            kek_id: self.master.kek_id().to_vec(),
+            wrapped_key: key.wrap(&self.master, self.tenant, subject)?,
+            created_at: self.now(),
+        };
+        Ok((key, row))
+    }
+
+    /// The keyed blind index of a normalised identifier.
+    pub(crate) fn blind_index(&self, kind: &str, normalised: &str) -> Vec<u8> {
+        self.blind.index(kind, normalised)
+    }
+
+    /// A keyed digest of a request, for `Idempotency-Key` matching: keyed, because the body
+    /// holds personal data and a plain hash of a short email is easy to reverse.
+    pub fn request_digest(&self, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(method.as_bytes());
+        h.update([0]);
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(body);
+        let plain = base64::engine::general_purpose::STANDARD_NO_PAD.encode(h.finalize());
+        self.blind.index("vern/idempotency", &plain)
+    }
+
+    /// Appends audit entries on their own (reads, denials).
+    pub(crate) async fn append_audit(&self, entries: Vec<NewAuditEntry>) -> VaultResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .append_audit(entries)
+            .await
+            .map_err(|e| VaultError::Internal(format!("audit append failed: {e}")))
+    }
+
+    /// Records that `who` was refused `action`; the refusal itself is the answer.
+    pub(crate) async fn deny(
+        &self,
+        who: &Principal,
+        action: &str,
+        subject: Option<Uuid>,
+        detail: serde_json::Value,
+        message: String,
+    ) -> VaultError {
+        let entry = self.audit(who, action, subject, None, detail);
+        match self.append_audit(vec![entry]).await {
+            Ok(()) => VaultError::Forbidden(message),
+            Err(e) => e,
+        }
+    }
+}
+
+/// Microseconds from the store as a time; out-of-range values (never written by vern) clamp to
+/// the epoch rather than fail a read.
+pub(crate) fn time_of(micros: i64) -> time::OffsetDateTime {
+    from_micros(micros).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `detail` for a set of categories: sorted and deduplicated, so entries compare cleanly.
+pub(crate) fn categories_detail<'a>(cats: impl IntoIterator<Item = &'a str>) -> serde_json::Value {
+    let set: std::collections::BTreeSet<&str> = cats.into_iter().collect();
+    json!(set)
+}

@@ -1,0 +1,278 @@
+//! Plaintext views and inputs of the vault: what the API speaks and the CLI builds.
+//!
+//! These are the only types that hold decrypted personal data, and only in memory for the
+//! length of a request. Inputs deny unknown fields, so a typo is a 422 instead of silently
+//! dropped data. Examples are valid against the bundled policy.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Who acts: written into every audit entry. Never a person's name or email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An API token, by id.
+    Token(Uuid),
+    /// The command line on the server's host.
+    Cli,
+    /// vern itself (jobs, startup).
+    System,
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::Token(id) => write!(f, "token:{id}"),
+            Actor::Cli => f.write_str("cli"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+/// An actor with the policy role it acts in; every vault operation takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub actor: Actor,
+    /// A role id from the policy (`admin`, `dpo`, `support`, …).
+    pub role: String,
+}
+
+impl Principal {
+    pub fn new(actor: Actor, role: impl Into<String>) -> Self {
+        Principal {
+            actor,
+            role: role.into(),
+        }
+    }
+
+    /// The operator at the command line, with the `admin` role.
+    pub fn cli_admin() -> Self {
+        Self::new(Actor::Cli, "admin")
+    }
+}
+
+/// A new identifier: the value is normalised, blind-indexed and sealed before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "email", "value": "kari.nordmann@example.com"}))]
+pub struct IdentifierInput {
+    /// `email`, `phone`, `login_id`, `username`, or `external:<system>`.
+    pub kind: String,
+    pub value: String,
+}
+
+/// A new personal-data record, checked against the policy before anything is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "category": "contact.email.work_named",
+    "value": "kari.nordmann@example.com",
+    "source": "direct",
+    "purposes": ["marketing.send"],
+    "legal_basis": "legitimate_interest",
+    "collected_at": "2026-01-15T10:00:00Z"
+}))]
+pub struct RecordInput {
+    /// A category id from the policy.
+    pub category: String,
+    /// The personal data itself: any JSON value.
+    pub value: serde_json::Value,
+    /// A source id from the policy.
+    pub source: String,
+    /// Purpose ids from the policy; each must allow the category for the subject's type.
+    pub purposes: Vec<String>,
+    /// Must be the legal basis the policy gives each purpose.
+    pub legal_basis: String,
+    /// When the data was collected; now if omitted.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub collected_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_activity_at: Option<OffsetDateTime>,
+    /// The system the data came from (`crm`, `webshop`…), if not vern.
+    #[serde(default)]
+    pub originating_system: Option<String>,
+}
+
+/// Changes to a record; absent fields keep their value. The result is checked as a whole.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"last_activity_at": "2026-02-01T09:30:00Z"}))]
+pub struct RecordPatch {
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub purposes: Option<Vec<String>>,
+    #[serde(default)]
+    pub legal_basis: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_activity_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub originating_system: Option<String>,
+}
+
+/// A new data subject, optionally with identifiers and records, stored in one transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "subject_type": "lead",
+    "jurisdiction": "NO",
+    "identifiers": [{"kind": "email", "value": "kari.nordmann@example.com"}],
+    "records": [{
+        "category": "contact.email.work_named",
+        "value": "kari.nordmann@example.com",
+        "source": "direct",
+        "purposes": ["marketing.send"],
+        "legal_basis": "legitimate_interest"
+    }]
+}))]
+pub struct SubjectInput {
+    /// A subject type id from the policy.
+    pub subject_type: String,
+    /// ISO 3166-1 alpha-2 country hint for national rules.
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    #[serde(default)]
+    pub identifiers: Vec<IdentifierInput>,
+    #[serde(default)]
+    pub records: Vec<RecordInput>,
+}
+
+/// Changes to a subject; absent fields keep their value. `jurisdiction: null` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"jurisdiction": "SE"}))]
+pub struct SubjectPatch {
+    #[serde(default)]
+    pub subject_type: Option<String>,
+    /// Present and `null` clears the hint; absent keeps it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub jurisdiction: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D>(de: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(de).map(Some)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IdentifierView {
+    pub id: Uuid,
+    #[schema(example = "email")]
+    pub kind: String,
+    /// The normalised value.
+    #[schema(example = "kari.nordmann@example.com")]
+    pub value: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecordView {
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    #[schema(example = "contact.email.work_named")]
+    pub category: String,
+    pub value: serde_json::Value,
+    #[schema(example = "direct")]
+    pub source: String,
+    pub purposes: Vec<String>,
+    #[schema(example = "legitimate_interest")]
+    pub legal_basis: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub collected_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_activity_at: Option<OffsetDateTime>,
+    pub originating_system: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A subject without its personal data: what lists show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SubjectSummary {
+    pub id: Uuid,
+    #[schema(example = "lead")]
+    pub subject_type: String,
+    #[schema(example = "NO")]
+    pub jurisdiction: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A subject with the identifiers and the records the caller's role may read. Records of
+/// other categories are left out (and the denial audited).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SubjectView {
+    #[serde(flatten)]
+    pub subject: SubjectSummary,
+    pub identifiers: Vec<IdentifierView>,
+    pub records: Vec<RecordView>,
+}
+
+/// One page of subjects in creation order; pass `next` as `after` for the following page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SubjectPage {
+    pub items: Vec<SubjectSummary>,
+    pub next: Option<Uuid>,
+}
+
+/// An API token as listed: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    #[schema(example = "crm-sync")]
+    pub name: String,
+    #[schema(example = "service")]
+    pub role: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A token just created: the secret is shown this once and stored only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NewToken {
+    #[serde(flatten)]
+    pub token: TokenView,
+    #[schema(example = "vern_3q2…")]
+    pub secret: String,
+}
+
+/// The outcome of checking the audit hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerification {
+    pub ok: bool,
+    /// Entries checked.
+    pub entries: u64,
+    /// The first entry whose link is broken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

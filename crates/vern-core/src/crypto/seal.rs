@@ -21,7 +21,7 @@ pub struct Aad<'a> {
     pub field: &'a str,
 }
 
-impl<'a> Aad<'a> {
+impl Aad<'_> {
     /// Field name under which a record's JSON value is sealed.
     pub const RECORD_VALUE: &'static str = "record.value";
     /// Field name under which an identifier's normalised value is sealed.

@@ -74,6 +74,8 @@ use crate::model::{SStr, Text};
 use crate::ropa::leaf_categories;
 use crate::{CalendarDuration, Policy, category_covers};
 
+use ChangeClass::{Editorial, Material};
+
 /// How a change must be published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -173,8 +175,6 @@ pub fn diff(old: &Policy, new: &Policy) -> PolicyDiff {
     PolicyDiff { changes: d.changes }
 }
 
-use ChangeClass::{Editorial, Material};
-
 pub(crate) struct Differ<'a> {
     pub(crate) old: &'a Policy,
     pub(crate) new: &'a Policy,
@@ -203,8 +203,8 @@ pub(crate) fn opt(s: &Option<SStr>) -> Option<&str> {
     s.as_ref().map(|s| s.get_ref().as_str())
 }
 
-/// Days for ordering durations; one that does not parse counts as unbounded, so a change to it
-/// is never mistaken for a shortening.
+/// Days for ordering durations. Validation guarantees they parse; one that does not counts as
+/// unbounded rather than aborting the diff.
 pub(crate) fn days(raw: &str) -> u64 {
     CalendarDuration::parse(raw).map_or(u64::MAX, |d| d.approx_days())
 }

@@ -26,6 +26,7 @@
 //! formula injection: the policy is written by the controller, not by data subjects.
 
 pub(crate) mod labels;
+mod output;
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -187,11 +188,11 @@ pub fn ropa_rows(policy: &Policy, lang: &str) -> Vec<RopaRow> {
             })
             .map(|e| {
                 format!(
-                    "{}: kept {} after {} ({}), {} ({})",
+                    "{} ({}): kept {} after {}, {} ({})",
                     e.id.get_ref(),
-                    duration_text(e.duration.get_ref()),
-                    e.trigger.get_ref(),
                     ids(&e.categories.get_ref()[..]).join(", "),
+                    duration_text(e.duration.get_ref()),
+                    trigger_name(policy, e.trigger.get_ref(), lang),
                     e.legal_ref.get_ref(),
                     e.jurisdiction.get_ref(),
                 )
@@ -212,12 +213,25 @@ pub fn ropa_rows(policy: &Policy, lang: &str) -> Vec<RopaRow> {
 
         for subject in purpose.subject_types.get_ref() {
             let sid = subject.get_ref();
-            let retention = raw
+            let mut retention: Vec<String> = raw
                 .retention
                 .iter()
                 .filter(|r| leaves.iter().any(|l| rule_applies(r, pid, sid, l)))
-                .map(retention_line)
+                .map(|r| retention_line(policy, r, lang))
                 .collect();
+            // R-52: a processing activity without a time limit must be visible in the record,
+            // not silently absent from it.
+            let unlimited: Vec<&str> = leaves
+                .iter()
+                .filter(|l| !raw.retention.iter().any(|r| rule_applies(r, pid, sid, l)))
+                .copied()
+                .collect();
+            if !unlimited.is_empty() {
+                retention.push(format!(
+                    "no retention rule applies to {}",
+                    unlimited.join(", ")
+                ));
+            }
             rows.push(RopaRow {
                 controller: controller.clone(),
                 controller_contact: controller_contact.clone(),
@@ -255,8 +269,8 @@ pub fn ropa_rows(policy: &Policy, lang: &str) -> Vec<RopaRow> {
 pub fn render_ropa(policy: &Policy, format: RopaFormat, lang: &str) -> String {
     let rows = ropa_rows(policy, lang);
     match format {
-        RopaFormat::Csv => render_csv(&rows),
-        RopaFormat::Markdown => render_markdown(policy, &rows),
+        RopaFormat::Csv => output::render_csv(&rows),
+        RopaFormat::Markdown => output::render_markdown(policy, &rows),
     }
 }
 
@@ -428,14 +442,21 @@ fn transfer_line(r: &crate::model::Recipient) -> Option<String> {
     Some(format!("{}: {}", r.id.get_ref(), parts.join(", ")))
 }
 
-fn retention_line(rule: &RetentionRule) -> String {
+/// The trigger's name in `lang`; its id if it does not resolve.
+fn trigger_name(policy: &Policy, id: &str, lang: &str) -> String {
+    policy
+        .trigger(id)
+        .map_or_else(|| id.to_owned(), |t| policy.text(&t.name, lang).to_owned())
+}
+
+fn retention_line(policy: &Policy, rule: &RetentionRule, lang: &str) -> String {
     let mut line = format!(
-        "{}: {} {} after {} ({})",
+        "{} ({}): {} {} after {}",
         rule.id.get_ref(),
+        ids(&rule.categories.get_ref()[..]).join(", "),
         labels::retention_action(*rule.action.get_ref()),
         duration_text(rule.duration.get_ref()),
-        rule.trigger.get_ref(),
-        ids(&rule.categories.get_ref()[..]).join(", "),
+        trigger_name(policy, rule.trigger.get_ref(), lang),
     );
     if let Some(o) = &rule.override_by_consent {
         let _ = write!(
@@ -446,143 +467,4 @@ fn retention_line(rule: &RetentionRule) -> String {
         );
     }
     line
-}
-
-/// RFC 4180: CRLF line ends; a field is quoted when it holds a comma, quote, CR or LF, and
-/// quotes inside are doubled.
-fn render_csv(rows: &[RopaRow]) -> String {
-    let mut out = String::new();
-    let header: Vec<String> = COLUMNS.iter().map(|(c, _)| csv_field(c)).collect();
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
-    for row in rows {
-        let cells: Vec<String> = row
-            .values()
-            .iter()
-            .map(|v| match v {
-                Value::One(s) => csv_field(s),
-                Value::Many(items) => csv_field(&items.join("; ")),
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// A table cell: `|` would end the cell and a newline the row.
-fn md_cell(s: &str) -> String {
-    s.trim()
-        .replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace(['\n', '\r'], "<br>")
-}
-
-fn md_value(v: &Value<'_>) -> String {
-    match v {
-        Value::One(s) => md_cell(s),
-        Value::Many(items) => items
-            .iter()
-            .map(|i| md_cell(i))
-            .collect::<Vec<_>>()
-            .join("<br>"),
-    }
-}
-
-fn render_markdown(policy: &Policy, rows: &[RopaRow]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Record of processing activities (GDPR Art. 30(1))\n");
-    let _ = writeln!(
-        out,
-        "Generated from policy version {} (SHA-256 `{}`).\n",
-        md_cell(policy.raw.version.get_ref()),
-        policy.content_hash
-    );
-
-    let _ = writeln!(out, "## Controller and security measures\n");
-    let _ = writeln!(out, "| Field | Value |\n|---|---|");
-    let [controller, contact, dpo] = controller_facts(policy);
-    let shared = [controller, contact, dpo, SECURITY_MEASURES.to_owned()];
-    for (i, value) in SHARED_COLUMNS.iter().zip(shared) {
-        let _ = writeln!(out, "| {} | {} |", COLUMNS[*i].1, md_cell(&value));
-    }
-
-    let _ = writeln!(out, "\n## Processing activities\n");
-    if rows.is_empty() {
-        out.push_str("_No processing activities are declared._\n");
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "| # | Purpose | Data subjects | Legal basis |\n|---|---|---|---|"
-    );
-    for (n, row) in rows.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "| {} | {} (`{}`) | {} (`{}`) | {} |",
-            n + 1,
-            md_cell(&row.purpose_name),
-            md_cell(&row.purpose_id),
-            md_cell(&row.subject_type_name),
-            md_cell(&row.subject_type),
-            md_cell(&row.legal_basis),
-        );
-    }
-
-    for (n, row) in rows.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "\n### {}. {} × {}\n",
-            n + 1,
-            md_cell(&row.purpose_name),
-            md_cell(&row.subject_type_name)
-        );
-        let _ = writeln!(out, "| Field | Value |\n|---|---|");
-        for (i, value) in row.values().iter().enumerate() {
-            if SHARED_COLUMNS.contains(&i) {
-                continue;
-            }
-            let text = md_value(value);
-            let text = if text.is_empty() {
-                "none".to_owned()
-            } else {
-                text
-            };
-            let _ = writeln!(out, "| {} | {} |", COLUMNS[i].1, text);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_quotes_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-    }
-
-    #[test]
-    fn markdown_cells_cannot_break_the_table() {
-        assert_eq!(md_cell("a | b\nc"), "a \\| b<br>c");
-    }
-
-    #[test]
-    fn formats_parse() {
-        assert_eq!("csv".parse(), Ok(RopaFormat::Csv));
-        assert_eq!("md".parse(), Ok(RopaFormat::Markdown));
-        assert!("xlsx".parse::<RopaFormat>().is_err());
-    }
 }

@@ -209,15 +209,8 @@ pub(crate) fn days(raw: &str) -> u64 {
     CalendarDuration::parse(raw).map_or(u64::MAX, |d| d.approx_days())
 }
 
-/// EEA member states (EU-27 plus Iceland, Liechtenstein, Norway): transfers outside these need
-/// a Chapter V mechanism.
-const EEA: [&str; 30] = [
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
-    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
-];
-
 pub(crate) fn in_eea(country: &str) -> bool {
-    EEA.contains(&country)
+    crate::adequacy::is_eea(country)
 }
 
 fn list(items: &[&str]) -> String {

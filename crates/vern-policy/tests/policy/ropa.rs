@@ -2,7 +2,6 @@
 //! with the same shape, readable Markdown.
 
 // A test fails by panicking; the workspace's `panic` lint is meant for library code.
-#![allow(clippy::panic)]
 
 use vern_policy::Policy;
 use vern_policy::ropa::{COLUMNS, RopaFormat, render_ropa, ropa_rows};

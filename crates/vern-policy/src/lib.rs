@@ -284,6 +284,20 @@ mod tests {
     }
 
     #[test]
+    fn bundled_policy_parses() {
+        let parsed = Policy::bundled();
+        assert!(
+            parsed.is_ok(),
+            "bundled policy invalid:\n{}",
+            parsed
+                .as_ref()
+                .err()
+                .map(|d| d.render(BUNDLED_NAME, BUNDLED_SOURCE))
+                .unwrap_or_default()
+        );
+    }
+
+    #[test]
     fn minimal_fixture_deserialises() {
         let src = include_str!("../tests/fixtures/minimal.toml");
         let parsed = Policy::parse(src);

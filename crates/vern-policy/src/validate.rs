@@ -733,39 +733,30 @@ impl<'a> Validator<'a> {
 
     fn coverage_warnings(&mut self) {
         let raw = self.raw;
-        let mut warned = HashSet::new();
-        for p in &raw.purposes {
-            for c in &raw.categories {
-                let leaf = c.id.get_ref().as_str();
-                let is_leaf = !raw.categories.iter().any(|o| {
-                    o.id.get_ref().len() > leaf.len() && category_covers(leaf, o.id.get_ref())
-                });
-                if !is_leaf
-                    || !p
-                        .categories
-                        .get_ref()
-                        .iter()
-                        .any(|r| category_covers(r.get_ref(), leaf))
-                {
-                    continue;
-                }
-                let covered = raw.retention.iter().any(|r| {
-                    r.categories
-                        .get_ref()
-                        .iter()
-                        .any(|rc| category_covers(rc.get_ref(), leaf))
-                        && (r.purposes.is_empty()
-                            || r.purposes.iter().any(|rp| rp.get_ref() == p.id.get_ref()))
-                });
-                if !covered && warned.insert((leaf, p.id.get_ref().as_str())) {
-                    self.d.warning(
-                        p.categories.span(),
-                        format!(
-                            "no retention rule covers category `{leaf}` processed for purpose `{}`",
-                            p.id.get_ref()
-                        ),
-                    );
-                }
+        // A leaf category that some purpose processes but no retention rule covers has no
+        // defined storage limit (Art. 5(1)(e)); the notice would have to say "as long as needed".
+        for c in &raw.categories {
+            let leaf = c.id.get_ref().as_str();
+            let is_leaf = !raw.categories.iter().any(|o| {
+                o.id.get_ref().len() > leaf.len() && category_covers(leaf, o.id.get_ref())
+            });
+            let processed = raw.purposes.iter().any(|p| {
+                p.categories
+                    .get_ref()
+                    .iter()
+                    .any(|r| category_covers(r.get_ref(), leaf))
+            });
+            let covered = raw.retention.iter().any(|r| {
+                r.categories
+                    .get_ref()
+                    .iter()
+                    .any(|rc| category_covers(rc.get_ref(), leaf))
+            });
+            if is_leaf && processed && !covered {
+                self.d.warning(
+                    c.id.span(),
+                    format!("no retention rule covers category `{leaf}`, which purposes process"),
+                );
             }
         }
         for s in &raw.subject_types {

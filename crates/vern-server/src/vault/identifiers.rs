@@ -10,6 +10,7 @@ use vern_core::ids::new_id;
 use vern_store::{IdentifierRow, Store};
 
 use super::{IdentifierInput, IdentifierView, Principal, Vault, VaultError, VaultResult, time_of};
+use super::records::join;
 use crate::error::FieldError;
 
 impl Vault {
@@ -20,17 +21,13 @@ impl Vault {
         prefix: &str,
         input: &IdentifierInput,
     ) -> Result<(String, String), FieldError> {
-        let kind: IdentifierKind = input.kind.parse().map_err(|e| {
-            FieldError::new(
-                format!("{prefix}.kind"),
-                "unknown_identifier_kind",
-                format!("{e}"),
-            )
+        let kind = IdentifierKind::parse(&input.kind).map_err(|e| {
+            FieldError::new(join(prefix, "kind"), e.code(), e.to_string())
         })?;
         let value = normalise(&kind, &input.value).map_err(|e| {
-            FieldError::new(format!("{prefix}.value"), "invalid_identifier", format!("{e}"))
+            FieldError::new(join(prefix, "value"), e.code(), e.to_string())
         })?;
-        Ok((kind.to_string(), value))
+        Ok((kind.as_str().into_owned(), value))
     }
 
     /// Seals a normalised identifier into a row (and its plaintext view).
@@ -105,10 +102,7 @@ impl Vault {
         self.require(who, Permission::SubjectsWrite)?;
         let (kind, value) = self
             .normalise_identifier("", input)
-            .map_err(|mut e| {
-                e.field = e.field.trim_start_matches('.').to_owned();
-                VaultError::Validation(vec![e])
-            })?;
+            .map_err(|e| VaultError::Validation(vec![e]))?;
         self.subject_row(subject).await?;
         let key = self.subject_key(subject).await?;
         let (row, view) = self.seal_identifier(&key, subject, kind, value, self.now())?;
@@ -178,10 +172,7 @@ impl Vault {
         self.require(who, Permission::SubjectsRead)?;
         let (kind, value) = self
             .normalise_identifier("", input)
-            .map_err(|mut e| {
-                e.field = e.field.trim_start_matches('.').to_owned();
-                VaultError::Validation(vec![e])
-            })?;
+            .map_err(|e| VaultError::Validation(vec![e]))?;
         let found = self
             .store
             .find_by_blind_index(self.tenant, &kind, &self.blind_index(&kind, &value))

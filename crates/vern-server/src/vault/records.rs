@@ -9,7 +9,7 @@ use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::crypto::{Aad, SubjectKey, open, seal};
 use vern_core::ids::{new_id, to_micros};
-use vern_core::records::{WriteError, check_record};
+use vern_core::records::{WriteError, check_record, legal_basis_name};
 use vern_store::{NewAuditEntry, RecordRow, Store};
 
 use super::{
@@ -20,63 +20,60 @@ use crate::error::FieldError;
 
 /// A policy rule broken by a write, as a field error under `prefix` (`records[2]`).
 pub(crate) fn field_error(prefix: &str, e: WriteError) -> FieldError {
-    let field = if e.field.is_empty() {
-        prefix.to_owned()
-    } else if prefix.is_empty() || e.field.starts_with(prefix) {
-        e.field.clone()
-    } else {
-        format!("{prefix}.{}", e.field)
-    };
-    FieldError::new(field, e.code.to_string(), e.reason.to_string())
+    FieldError::new(join(prefix, &e.field), e.code, e.reason)
 }
 
 /// The policy's view of a record input.
 fn core_input(r: &RecordInput) -> vern_core::records::RecordInput {
     vern_core::records::RecordInput {
         category: r.category.clone(),
+        value: r.value.clone(),
         source: r.source.clone(),
         purposes: r.purposes.clone(),
         legal_basis: r.legal_basis.clone(),
+        collected_at: r.collected_at,
+        last_activity_at: r.last_activity_at,
+        originating_system: r.originating_system.clone(),
     }
 }
 
 impl Vault {
-    /// Everything the policy says against this record for this subject type.
+    /// Checks a record against the policy for this subject type; the accepted legal basis
+    /// (given, or the purposes' common one) comes back as the policy names it.
     pub(crate) fn check_record_input(
         &self,
         subject_type: &str,
         prefix: &str,
         r: &RecordInput,
-    ) -> Vec<FieldError> {
-        let mut errors: Vec<FieldError> =
-            match check_record(&self.policy, subject_type, &core_input(r)) {
-                Ok(()) => Vec::new(),
-                Err(errs) => errs.into_iter().map(|e| field_error(prefix, e)).collect(),
-            };
+    ) -> Result<&'static str, FieldError> {
+        let checked = check_record(&self.policy, subject_type, &core_input(r))
+            .map_err(|e| field_error(prefix, e))?;
         if let (Some(c), Some(l)) = (r.collected_at, r.last_activity_at)
             && l < c
         {
-            errors.push(FieldError::new(
+            return Err(FieldError::new(
                 join(prefix, "last_activity_at"),
                 "before_collection",
                 "the last activity cannot be before the data was collected",
             ));
         }
-        errors
+        Ok(legal_basis_name(checked.legal_basis))
     }
 
-    /// The same checks for a stored record (its value does not matter to the policy).
-    pub(crate) fn check_stored_record(&self, subject_type: &str, r: &RecordRow) -> Vec<FieldError> {
+    /// The same checks for a stored record under another subject type (the value is not
+    /// decrypted: no rule that a type change can break looks at it).
+    pub(crate) fn check_stored_record(&self, subject_type: &str, r: &RecordRow) -> bool {
         let input = vern_core::records::RecordInput {
             category: r.category.clone(),
+            value: serde_json::Value::Null,
             source: r.source.clone(),
             purposes: r.purposes.clone(),
-            legal_basis: r.legal_basis.clone(),
+            legal_basis: Some(r.legal_basis.clone()),
+            collected_at: None,
+            last_activity_at: None,
+            originating_system: None,
         };
-        match check_record(&self.policy, subject_type, &input) {
-            Ok(()) => Vec::new(),
-            Err(errs) => errs.into_iter().map(|e| field_error("", e)).collect(),
-        }
+        check_record(&self.policy, subject_type, &input).is_ok()
     }
 
     /// Seals a record input into a row (and the plaintext view of it).
@@ -86,6 +83,7 @@ impl Vault {
         subject: Uuid,
         id: Uuid,
         r: &RecordInput,
+        legal_basis: &str,
         created_at: i64,
         now: i64,
     ) -> VaultResult<(RecordRow, RecordView)> {
@@ -105,7 +103,7 @@ impl Vault {
             value_ct,
             source: r.source.clone(),
             purposes: r.purposes.clone(),
-            legal_basis: r.legal_basis.clone(),
+            legal_basis: legal_basis.to_owned(),
             collected_at,
             last_activity_at: r.last_activity_at.map(to_micros),
             originating_system: r.originating_system.clone(),
@@ -226,15 +224,14 @@ impl Vault {
     ) -> VaultResult<RecordView> {
         self.require(who, Permission::SubjectsWrite)?;
         let row = self.subject_row(subject).await?;
-        let errors = self.check_record_input(&row.subject_type, "", input);
-        if !errors.is_empty() {
-            return Err(VaultError::Validation(errors));
-        }
+        let basis = self
+            .check_record_input(&row.subject_type, "", input)
+            .map_err(|e| VaultError::Validation(vec![e]))?;
         self.require_category(who, "record.write_denied", subject, &input.category)
             .await?;
         let key = self.subject_key(subject).await?;
         let now = self.now();
-        let (row, view) = self.seal_record(&key, subject, new_id(), input, now, now)?;
+        let (row, view) = self.seal_record(&key, subject, new_id(), input, basis, now, now)?;
         let audit = vec![self.record_write_audit(who, "record.create", &row)];
         self.store
             .add_record(row, audit)
@@ -305,7 +302,13 @@ impl Vault {
             value: patch.value.clone().unwrap_or(current.value),
             source: patch.source.clone().unwrap_or(current.source),
             purposes: patch.purposes.clone().unwrap_or(current.purposes),
-            legal_basis: patch.legal_basis.clone().unwrap_or(current.legal_basis),
+            // New purposes without a basis get theirs derived, not the old one kept.
+            legal_basis: patch.legal_basis.clone().or_else(|| {
+                patch
+                    .purposes
+                    .is_none()
+                    .then_some(current.legal_basis)
+            }),
             collected_at: Some(current.collected_at),
             last_activity_at: patch.last_activity_at.or(current.last_activity_at),
             originating_system: patch
@@ -313,13 +316,13 @@ impl Vault {
                 .clone()
                 .or(current.originating_system),
         };
-        let errors = self.check_record_input(&subject_row.subject_type, "", &merged);
-        if !errors.is_empty() {
-            return Err(VaultError::Validation(errors));
-        }
+        let basis = self
+            .check_record_input(&subject_row.subject_type, "", &merged)
+            .map_err(|e| VaultError::Validation(vec![e]))?;
         self.require_category(who, "record.write_denied", subject, &merged.category)
             .await?;
-        let (row, view) = self.seal_record(&key, subject, id, &merged, old.created_at, self.now())?;
+        let (row, view) =
+            self.seal_record(&key, subject, id, &merged, basis, old.created_at, self.now())?;
         let mut entry = self.record_write_audit(who, "record.update", &row);
         let fields = patch_fields(patch);
         entry.detail = json!({
@@ -384,7 +387,7 @@ fn patch_fields(p: &RecordPatch) -> Vec<&'static str> {
     f
 }
 
-fn join(prefix: &str, field: &str) -> String {
+pub(crate) fn join(prefix: &str, field: &str) -> String {
     if prefix.is_empty() {
         field.to_owned()
     } else {

@@ -83,13 +83,14 @@ impl Vault {
                 Err(e) => errors.push(e),
             }
         }
+        let mut bases = Vec::with_capacity(input.records.len());
         if errors.is_empty() {
             for (i, record) in input.records.iter().enumerate() {
-                errors.extend(self.check_record_input(
-                    &input.subject_type,
-                    &format!("records[{i}]"),
-                    record,
-                ));
+                match self.check_record_input(&input.subject_type, &format!("records[{i}]"), record)
+                {
+                    Ok(basis) => bases.push(basis),
+                    Err(e) => errors.push(e),
+                }
             }
         }
         if !errors.is_empty() {
@@ -116,8 +117,8 @@ impl Vault {
         }
         let mut records = Vec::with_capacity(input.records.len());
         let mut record_views = Vec::with_capacity(input.records.len());
-        for r in &input.records {
-            let (row, view) = self.seal_record(&key, id, new_id(), r, now, now)?;
+        for (r, basis) in input.records.iter().zip(bases) {
+            let (row, view) = self.seal_record(&key, id, new_id(), r, basis, now, now)?;
             records.push(row);
             record_views.push(view);
         }
@@ -259,7 +260,7 @@ impl Vault {
                     .await
                     .map_err(VaultError::store("subject"))?;
                 for r in &records {
-                    if !self.check_stored_record(t, r).is_empty() {
+                    if !self.check_stored_record(t, r) {
                         errors.push(FieldError::new(
                             "subject_type",
                             "records_incompatible",
@@ -325,7 +326,7 @@ impl Vault {
     fn check_subject_type(&self, field: &str, subject_type: &str) -> Vec<FieldError> {
         match vern_core::records::check_subject_type(&self.policy, subject_type) {
             Ok(()) => Vec::new(),
-            Err(e) => vec![super::records::field_error(field, e)],
+            Err(e) => vec![FieldError::new(field, e.code, e.reason)],
         }
     }
 }

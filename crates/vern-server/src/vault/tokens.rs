@@ -159,24 +159,35 @@ impl Vault {
     /// Checks the tenant's audit hash chain from the start.
     pub async fn verify_audit(&self, who: &Principal) -> VaultResult<AuditVerification> {
         self.require(who, Permission::AuditRead)?;
-        let report = self
+        let outcome = self
             .store
             .verify_audit(self.tenant)
             .await
             .map_err(|e| VaultError::Internal(e.to_string()))?;
+        let report = match outcome {
+            Ok(entries) => AuditVerification {
+                ok: true,
+                entries,
+                seq: None,
+                reason: None,
+            },
+            Err(broken) => AuditVerification {
+                ok: false,
+                entries: u64::try_from(broken.seq.saturating_sub(1)).unwrap_or(0),
+                seq: Some(broken.seq),
+                reason: Some(broken.reason.to_string()),
+            },
+        };
+        // The check itself is an admin action; it is logged after it ran, so it never checks
+        // its own entry.
         self.append_audit(vec![self.audit(
             who,
             "audit.verify",
             None,
             None,
-            json!({ "ok": report.ok, "entries": report.entries }),
+            json!({ "ok": report.ok, "entries": report.entries, "seq": report.seq }),
         )])
         .await?;
-        Ok(AuditVerification {
-            ok: report.ok,
-            entries: report.entries,
-            seq: report.broken_at,
-            reason: report.reason,
-        })
+        Ok(report)
     }
 }

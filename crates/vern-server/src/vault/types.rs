@@ -82,8 +82,9 @@ pub struct RecordInput {
     pub source: String,
     /// Purpose ids from the policy; each must allow the category for the subject's type.
     pub purposes: Vec<String>,
-    /// Must be the legal basis the policy gives each purpose.
-    pub legal_basis: String,
+    /// snake_case as in the policy; must match the purposes' basis, which it defaults to.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
     /// When the data was collected; now if omitted.
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]

@@ -1,0 +1,110 @@
+//! Encryption at rest and crypto-shredding, checked on the raw SQLite files.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use vern_core::crypto::{Aad, MasterKey, SubjectKey, open};
+use vern_store::{Store, StoreError};
+
+use crate::helpers::{id_of, lead, spawn_sqlite_app};
+
+const EMAIL: &str = "zebulon.quarterfield.7731@example.org";
+const NAME: &str = "Zebulon Quarterfield-Okonkwo";
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn plaintext_never_reaches_the_database_files() {
+    let app = spawn_sqlite_app().await;
+    let created = app.create_subject(&lead(EMAIL)).await;
+    let id = id_of(&created);
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{id}/records"),
+            &json!({"category": "identity.name", "value": NAME, "source": "direct",
+                    "purposes": ["marketing.send"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Reads, lookups and a failed write leave no plaintext either (idempotency, audit).
+    app.get(&app.admin_token, &format!("/v1/subjects/{id}")).await;
+    app.post(&app.admin_token, "/v1/lookup", &json!({"kind": "email", "value": EMAIL}))
+        .await;
+    let r = app
+        .client
+        .post(app.url("/v1/subjects"))
+        .bearer_auth(&app.admin_token)
+        .header("Idempotency-Key", "k1")
+        .json(&lead(&EMAIL.replace("zebulon", "xebulon")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    app.vault
+        .store()
+        .execute_raw_for_tests("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .unwrap();
+    let dir = app.data_dir.clone().unwrap();
+    let mut scanned = 0;
+    for file in ["vern.sqlite3", "vern.sqlite3-wal", "keys.sqlite3", "keys.sqlite3-wal"] {
+        let Ok(bytes) = std::fs::read(dir.join(file)) else {
+            continue;
+        };
+        scanned += bytes.len();
+        for needle in [EMAIL, NAME, "Quarterfield", "xebulon", "zebulon"] {
+            assert!(!contains(&bytes, needle), "{needle} found in {file}");
+        }
+    }
+    assert!(scanned > 0, "the database files were read");
+}
+
+#[tokio::test]
+async fn erasure_shreds_one_subject_and_leaves_the_others_readable() {
+    let app = spawn_sqlite_app().await;
+    let tenant = app.vault.tenant();
+    let victim = app.create_subject(&lead(EMAIL)).await;
+    let other = app.create_subject(&lead("bystander@example.org")).await;
+    let victim_id: Uuid = id_of(&victim).parse().unwrap();
+    let other_id: Uuid = id_of(&other).parse().unwrap();
+    let store = app.vault.store();
+
+    // Keep what a backup would keep: the victim's record ciphertext and wrapped key.
+    let sealed = store.list_records(tenant, victim_id).await.unwrap();
+    assert_eq!(sealed.len(), 1);
+    let master = MasterKey::parse(&app.master_hex).unwrap();
+    let old_key_row = store.get_subject_key(tenant, victim_id).await.unwrap();
+    let old_key = SubjectKey::unwrap(&master, tenant, victim_id, &old_key_row.wrapped_key).unwrap();
+    let aad = Aad::record_value(tenant, victim_id, sealed[0].id);
+    assert!(open(&old_key, &aad, &sealed[0].value_ct).is_ok(), "readable before erasure");
+
+    let r = app
+        .delete(&app.admin_token, &format!("/v1/subjects/{victim_id}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    // The key is gone from the key store, and no other key opens the ciphertext.
+    assert!(matches!(
+        store.get_subject_key(tenant, victim_id).await,
+        Err(StoreError::NotFound)
+    ));
+    let other_row = store.get_subject_key(tenant, other_id).await.unwrap();
+    let other_key = SubjectKey::unwrap(&master, tenant, other_id, &other_row.wrapped_key).unwrap();
+    assert!(open(&other_key, &aad, &sealed[0].value_ct).is_err());
+    assert!(store.list_records(tenant, victim_id).await.unwrap().is_empty());
+    assert!(store.erased_subjects(tenant).await.unwrap().contains(&victim_id));
+
+    // The bystander is untouched.
+    let got: Value = app
+        .get(&app.admin_token, &format!("/v1/subjects/{other_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["records"][0]["value"], "bystander@example.org");
+}

@@ -1,0 +1,12 @@
+//! vern-server's one integration-test binary: the real server over HTTP, zero2prod style.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod audit;
+mod authz;
+mod bad_input;
+mod canary;
+mod crypto;
+mod helpers;
+mod openapi;
+mod records;
+mod subjects;

@@ -50,20 +50,32 @@ fn bench_read(c: &mut Criterion) {
         .unwrap();
         let mut records = vec![
             record("contact.email.work_named", json!("kari@example.com")),
-            record("identity.name", json!({"given": "Kari", "family": "Nordmann"})),
+            record(
+                "identity.name",
+                json!({"given": "Kari", "family": "Nordmann"}),
+            ),
             record("contact.phone", json!("+4722334455")),
             record("employment.title", json!("Head of Baking")),
             record("employment.employer", json!("Eksempel AS")),
         ];
         for i in 0..5 {
-            records.push(record("contact.postal", json!({"street": format!("Gate {i}"), "city": "Oslo"})));
+            records.push(record(
+                "contact.postal",
+                json!({"street": format!("Gate {i}"), "city": "Oslo"}),
+            ));
         }
         let input = SubjectInput {
             subject_type: "lead".to_owned(),
             jurisdiction: Some("NO".to_owned()),
             identifiers: vec![
-                IdentifierInput { kind: "email".into(), value: "kari@example.com".into() },
-                IdentifierInput { kind: "phone".into(), value: "+47 22 33 44 55".into() },
+                IdentifierInput {
+                    kind: "email".into(),
+                    value: "kari@example.com".into(),
+                },
+                IdentifierInput {
+                    kind: "phone".into(),
+                    value: "+47 22 33 44 55".into(),
+                },
             ],
             records,
         };

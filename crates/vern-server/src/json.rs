@@ -6,11 +6,11 @@
 //! the client sent: a body can carry an email address, and problem bodies carry no personal data.
 //! [`ApiPath`] and [`ApiQuery`] do the same for path parameters and query strings.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -216,9 +216,13 @@ fn path_rejection(r: PathRejection) -> ApiError {
                 "invalid_path_parameter",
                 format!("expected {}", friendly_type(expected_type)),
             )]),
-            ErrorKind::InvalidUtf8InPathParam { key } => ApiError::validation(vec![
-                FieldError::new(key.clone(), "invalid_utf8", "the parameter is not UTF-8"),
-            ]),
+            ErrorKind::InvalidUtf8InPathParam { key } => {
+                ApiError::validation(vec![FieldError::new(
+                    key.clone(),
+                    "invalid_utf8",
+                    "the parameter is not UTF-8",
+                )])
+            }
             _ => ApiError::validation(vec![FieldError::new(
                 "path",
                 "invalid_path_parameter",

@@ -33,7 +33,9 @@ pub fn base() -> OpenApi {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("vern API token")
-                    .description(Some("An API token (`vern_…`) created with `POST /v1/tokens`"))
+                    .description(Some(
+                        "An API token (`vern_…`) created with `POST /v1/tokens`",
+                    ))
                     .build(),
             ),
         )
@@ -42,8 +44,14 @@ pub fn base() -> OpenApi {
         .build();
     let tags = [
         ("subjects", "Data subjects, lookup by identifier, erasure"),
-        ("identifiers", "Email, phone and other identifiers of a subject"),
-        ("records", "Personal-data records, checked against the policy"),
+        (
+            "identifiers",
+            "Email, phone and other identifiers of a subject",
+        ),
+        (
+            "records",
+            "Personal-data records, checked against the policy",
+        ),
         ("tokens", "API tokens and their roles"),
         ("audit", "The hash-chained audit log"),
         ("operations", "Health, readiness, metrics and this document"),
@@ -80,11 +88,20 @@ fn problem_response(description: &str) -> Response {
 
 /// The shared error responses, by status.
 const ERRORS: &[(&str, &str)] = &[
-    ("400", "The request could not be read (malformed JSON, invalid UTF-8)"),
+    (
+        "400",
+        "The request could not be read (malformed JSON, invalid UTF-8)",
+    ),
     ("401", "No valid API token"),
-    ("403", "The token's role may not do this, or not with this category"),
+    (
+        "403",
+        "The token's role may not do this, or not with this category",
+    ),
     ("404", "No such resource"),
-    ("409", "Conflicts with stored data (e.g. an identifier already registered)"),
+    (
+        "409",
+        "Conflicts with stored data (e.g. an identifier already registered)",
+    ),
     ("413", "The request body is larger than the server accepts"),
     ("415", "The body is not `application/json`"),
     (

@@ -50,7 +50,10 @@ pub async fn healthz() -> ApiJson<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Result<ApiJson<Health>, ApiError> {
     let vault = state.vault();
     if vault.policy().raw.roles.is_empty() {
-        return Err(ApiError::new(ProblemKind::Unavailable, "no policy is loaded"));
+        return Err(ApiError::new(
+            ProblemKind::Unavailable,
+            "no policy is loaded",
+        ));
     }
     match vault.store().ping().await {
         Ok(()) => Ok(ApiJson(Health { status: "ready" })),

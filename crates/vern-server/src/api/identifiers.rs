@@ -58,7 +58,11 @@ pub async fn add_identifier(
         .add_identifier(&who, p.subject_id, &body.value)
         .await?;
     idempotency::remember(&state, outcome, StatusCode::CREATED, view.id).await;
-    Ok(created(StatusCode::CREATED, format!("{path}/{}", view.id), view))
+    Ok(created(
+        StatusCode::CREATED,
+        format!("{path}/{}", view.id),
+        view,
+    ))
 }
 
 /// The subject's identifiers, decrypted.

@@ -4,8 +4,8 @@
 
 pub mod audit;
 pub mod health;
-pub mod identifiers;
 pub mod idempotency;
+pub mod identifiers;
 pub mod lookup;
 pub mod records;
 pub mod subjects;

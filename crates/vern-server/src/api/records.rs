@@ -58,7 +58,11 @@ pub async fn add_record(
         .add_record(&who, p.subject_id, &body.value)
         .await?;
     idempotency::remember(&state, outcome, StatusCode::CREATED, view.id).await;
-    Ok(created(StatusCode::CREATED, format!("{path}/{}", view.id), view))
+    Ok(created(
+        StatusCode::CREATED,
+        format!("{path}/{}", view.id),
+        view,
+    ))
 }
 
 /// The subject's records the caller's role may read.
@@ -75,7 +79,9 @@ pub async fn list_records(
     Caller(who): Caller,
     ApiPath(p): ApiPath<SubjectPath>,
 ) -> Result<ApiJson<Vec<RecordView>>, ApiError> {
-    Ok(ApiJson(state.vault().list_records(&who, p.subject_id).await?))
+    Ok(ApiJson(
+        state.vault().list_records(&who, p.subject_id).await?,
+    ))
 }
 
 /// One record; 403 (audited) if the role does not cover its category.

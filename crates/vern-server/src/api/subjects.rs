@@ -19,7 +19,11 @@ use crate::vault::{SubjectInput, SubjectPage, SubjectPatch, SubjectSummary, Subj
 const DEFAULT_PAGE: u32 = 50;
 
 /// `201 Created` with a `Location` header and a JSON body.
-pub(crate) fn created<T: serde::Serialize>(status: StatusCode, location: String, body: T) -> Response {
+pub(crate) fn created<T: serde::Serialize>(
+    status: StatusCode,
+    location: String,
+    body: T,
+) -> Response {
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&location) {
         headers.insert(header::LOCATION, v);
@@ -66,8 +70,7 @@ pub async fn create_subject(
     key: IdempotencyKey,
     body: JsonBody<SubjectInput>,
 ) -> Result<Response, ApiError> {
-    let outcome =
-        idempotency::check(&state, &who, key, "POST", "/v1/subjects", &body.raw).await?;
+    let outcome = idempotency::check(&state, &who, key, "POST", "/v1/subjects", &body.raw).await?;
     if let Outcome::Replay(status, id) = outcome {
         let view = state.vault().get_subject(&who, id).await?;
         return Ok(created(status, location(id), view));
@@ -128,7 +131,9 @@ pub async fn get_subject(
     Caller(who): Caller,
     ApiPath(p): ApiPath<SubjectPath>,
 ) -> Result<ApiJson<SubjectView>, ApiError> {
-    Ok(ApiJson(state.vault().get_subject(&who, p.subject_id).await?))
+    Ok(ApiJson(
+        state.vault().get_subject(&who, p.subject_id).await?,
+    ))
 }
 
 /// Changes the subject type or the jurisdiction hint.

@@ -9,8 +9,8 @@ use vern_core::identifier::{IdentifierKind, normalise};
 use vern_core::ids::new_id;
 use vern_store::{IdentifierRow, Store};
 
-use super::{IdentifierInput, IdentifierView, Principal, Vault, VaultError, VaultResult, time_of};
 use super::records::join;
+use super::{IdentifierInput, IdentifierView, Principal, Vault, VaultError, VaultResult, time_of};
 use crate::error::FieldError;
 
 impl Vault {
@@ -21,12 +21,10 @@ impl Vault {
         prefix: &str,
         input: &IdentifierInput,
     ) -> Result<(String, String), FieldError> {
-        let kind = IdentifierKind::parse(&input.kind).map_err(|e| {
-            FieldError::new(join(prefix, "kind"), e.code(), e.to_string())
-        })?;
-        let value = normalise(&kind, &input.value).map_err(|e| {
-            FieldError::new(join(prefix, "value"), e.code(), e.to_string())
-        })?;
+        let kind = IdentifierKind::parse(&input.kind)
+            .map_err(|e| FieldError::new(join(prefix, "kind"), e.code(), e.to_string()))?;
+        let value = normalise(&kind, &input.value)
+            .map_err(|e| FieldError::new(join(prefix, "value"), e.code(), e.to_string()))?;
         Ok((kind.as_str().into_owned(), value))
     }
 
@@ -62,7 +60,11 @@ impl Vault {
         Ok((row, view))
     }
 
-    fn open_identifier(&self, key: &SubjectKey, row: &IdentifierRow) -> VaultResult<IdentifierView> {
+    fn open_identifier(
+        &self,
+        key: &SubjectKey,
+        row: &IdentifierRow,
+    ) -> VaultResult<IdentifierView> {
         let plain = open(
             key,
             &Aad::identifier_value(self.tenant, row.subject_id, row.id),
@@ -117,9 +119,9 @@ impl Vault {
             .add_identifier(row, audit)
             .await
             .map_err(|e| match e {
-                vern_store::StoreError::Conflict(_) => VaultError::Conflict(
-                    "this identifier is already registered".to_owned(),
-                ),
+                vern_store::StoreError::Conflict(_) => {
+                    VaultError::Conflict("this identifier is already registered".to_owned())
+                }
                 other => VaultError::store("subject")(other),
             })?;
         Ok(view)

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::{self, Permission};
-use vern_core::crypto::{Aad, BlindIndexKey, CryptoError, MasterKey, SubjectKey};
+use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, SubjectKey};
 use vern_core::ids::{Clock, DEFAULT_TENANT, from_micros, new_id, to_micros};
 use vern_policy::Policy;
 use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
@@ -67,7 +67,9 @@ impl VaultError {
     pub(crate) fn store(what: &'static str) -> impl Fn(StoreError) -> VaultError {
         move |e| match e {
             StoreError::NotFound => VaultError::NotFound(what),
-            StoreError::Conflict(_) => VaultError::Conflict(format!("the {what} conflicts with stored data")),
+            StoreError::Conflict(_) => {
+                VaultError::Conflict(format!("the {what} conflicts with stored data"))
+            }
             other => VaultError::Internal(other.to_string()),
         }
     }
@@ -250,7 +252,10 @@ impl Vault {
     }
 
     /// A fresh data key for a new subject, with its wrapped row for the key store.
-    pub(crate) fn new_subject_key(&self, subject: Uuid) -> VaultResult<(SubjectKey, SubjectKeyRow)> {
+    pub(crate) fn new_subject_key(
+        &self,
+        subject: Uuid,
+    ) -> VaultResult<(SubjectKey, SubjectKeyRow)> {
         let key = SubjectKey::generate();
         let row = SubjectKeyRow {
             tenant_id: self.tenant,

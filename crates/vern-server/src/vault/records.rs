@@ -84,8 +84,7 @@ impl Vault {
         id: Uuid,
         r: &RecordInput,
         legal_basis: &str,
-        created_at: i64,
-        now: i64,
+        (created_at, now): (i64, i64),
     ) -> VaultResult<(RecordRow, RecordView)> {
         let plaintext = serde_json::to_vec(&r.value)
             .map_err(|e| VaultError::Internal(format!("record value encoding: {e}")))?;
@@ -138,8 +137,9 @@ impl Vault {
             .list_records(self.tenant, subject)
             .await
             .map_err(VaultError::store("subject"))?;
-        let (allowed, denied): (Vec<_>, Vec<_>) =
-            rows.iter().partition(|r| self.can_category(who, &r.category));
+        let (allowed, denied): (Vec<_>, Vec<_>) = rows
+            .iter()
+            .partition(|r| self.can_category(who, &r.category));
         let views = allowed
             .iter()
             .map(|r| self.open_record(key, r))
@@ -231,7 +231,7 @@ impl Vault {
             .await?;
         let key = self.subject_key(subject).await?;
         let now = self.now();
-        let (row, view) = self.seal_record(&key, subject, new_id(), input, basis, now, now)?;
+        let (row, view) = self.seal_record(&key, subject, new_id(), input, basis, (now, now))?;
         let audit = vec![self.record_write_audit(who, "record.create", &row)];
         self.store
             .add_record(row, audit)
@@ -272,7 +272,11 @@ impl Vault {
     }
 
     /// The subject's records the role may read; others are left out and the denial audited.
-    pub async fn list_records(&self, who: &Principal, subject: Uuid) -> VaultResult<Vec<RecordView>> {
+    pub async fn list_records(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+    ) -> VaultResult<Vec<RecordView>> {
         self.require(who, Permission::SubjectsRead)?;
         self.subject_row(subject).await?;
         let key = self.subject_key(subject).await?;
@@ -303,12 +307,10 @@ impl Vault {
             source: patch.source.clone().unwrap_or(current.source),
             purposes: patch.purposes.clone().unwrap_or(current.purposes),
             // New purposes without a basis get theirs derived, not the old one kept.
-            legal_basis: patch.legal_basis.clone().or_else(|| {
-                patch
-                    .purposes
-                    .is_none()
-                    .then_some(current.legal_basis)
-            }),
+            legal_basis: patch
+                .legal_basis
+                .clone()
+                .or_else(|| patch.purposes.is_none().then_some(current.legal_basis)),
             collected_at: Some(current.collected_at),
             last_activity_at: patch.last_activity_at.or(current.last_activity_at),
             originating_system: patch
@@ -321,8 +323,14 @@ impl Vault {
             .map_err(|e| VaultError::Validation(vec![e]))?;
         self.require_category(who, "record.write_denied", subject, &merged.category)
             .await?;
-        let (row, view) =
-            self.seal_record(&key, subject, id, &merged, basis, old.created_at, self.now())?;
+        let (row, view) = self.seal_record(
+            &key,
+            subject,
+            id,
+            &merged,
+            basis,
+            (old.created_at, self.now()),
+        )?;
         let mut entry = self.record_write_audit(who, "record.update", &row);
         let fields = patch_fields(patch);
         entry.detail = json!({

@@ -118,7 +118,7 @@ impl Vault {
         let mut records = Vec::with_capacity(input.records.len());
         let mut record_views = Vec::with_capacity(input.records.len());
         for (r, basis) in input.records.iter().zip(bases) {
-            let (row, view) = self.seal_record(&key, id, new_id(), r, basis, now, now)?;
+            let (row, view) = self.seal_record(&key, id, new_id(), r, basis, (now, now))?;
             records.push(row);
             record_views.push(view);
         }
@@ -132,7 +132,11 @@ impl Vault {
                 "identifiers": identifiers.iter().map(|i| json!({"id": i.id, "kind": i.kind})).collect::<Vec<_>>(),
             }),
         )];
-        audit.extend(records.iter().map(|r| self.record_write_audit(who, "record.create", r)));
+        audit.extend(
+            records
+                .iter()
+                .map(|r| self.record_write_audit(who, "record.create", r)),
+        );
         let view = SubjectView {
             subject: summary(&subject),
             identifiers: identifier_views,
@@ -220,7 +224,11 @@ impl Vault {
             .map_err(VaultError::store("subject"))?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next = if more { rows.last().map(|r| r.id) } else { None };
+        let next = if more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        };
         self.append_audit(vec![self.audit(
             who,
             "subject.list",

@@ -64,7 +64,9 @@ impl Vault {
         role: &str,
     ) -> VaultResult<NewToken> {
         let mut errors = Vec::new();
-        if name.trim().is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control)
+        if name.trim().is_empty()
+            || name.chars().count() > 100
+            || name.chars().any(char::is_control)
         {
             errors.push(crate::error::FieldError::new(
                 "name",

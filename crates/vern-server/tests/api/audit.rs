@@ -13,12 +13,21 @@ async fn reads_and_writes_are_audited_without_personal_data() {
     let app = spawn_app().await;
     let created = app.create_subject(&lead(EMAIL)).await;
     let id = id_of(&created);
-    app.get(&app.admin_token, &format!("/v1/subjects/{id}")).await;
-    app.delete(&app.admin_token, &format!("/v1/subjects/{id}")).await;
+    app.get(&app.admin_token, &format!("/v1/subjects/{id}"))
+        .await;
+    app.delete(&app.admin_token, &format!("/v1/subjects/{id}"))
+        .await;
 
     let entries = app.audit_entries().await;
     let actions: Vec<&str> = entries.iter().map(|e| e.entry.action.as_str()).collect();
-    for a in ["token.create", "subject.create", "record.create", "subject.read", "record.read", "subject.erase"] {
+    for a in [
+        "token.create",
+        "subject.create",
+        "record.create",
+        "subject.read",
+        "record.read",
+        "subject.erase",
+    ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     let create = entries
@@ -26,11 +35,17 @@ async fn reads_and_writes_are_audited_without_personal_data() {
         .find(|e| e.entry.action == "record.create")
         .unwrap();
     assert_eq!(create.entry.purpose.as_deref(), Some("marketing.send"));
-    assert_eq!(create.entry.subject_id.map(|u| u.to_string()), Some(id.clone()));
+    assert_eq!(
+        create.entry.subject_id.map(|u| u.to_string()),
+        Some(id.clone())
+    );
     assert!(create.entry.actor.starts_with("token:"));
     for e in &entries {
         let text = format!("{:?}", e.entry);
-        assert!(!text.contains(EMAIL) && !text.contains("audit.trail"), "{text}");
+        assert!(
+            !text.contains(EMAIL) && !text.contains("audit.trail"),
+            "{text}"
+        );
     }
 
     let r = app.get(&app.admin_token, "/v1/audit/verify").await;
@@ -44,7 +59,8 @@ async fn reads_and_writes_are_audited_without_personal_data() {
 async fn a_tampered_entry_is_reported_at_its_sequence_number() {
     let app = spawn_sqlite_app().await;
     for i in 0..3 {
-        app.create_subject(&lead(&format!("t{i}@example.net"))).await;
+        app.create_subject(&lead(&format!("t{i}@example.net")))
+            .await;
     }
     let entries = app.audit_entries().await;
     assert!(entries.len() >= 5);

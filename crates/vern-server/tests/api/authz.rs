@@ -18,12 +18,18 @@ struct Fixture {
 }
 
 async fn fixture(app: &TestApp, n: usize) -> Fixture {
-    let s = app.create_subject(&lead(&format!("fixture{n}@example.com"))).await;
+    let s = app
+        .create_subject(&lead(&format!("fixture{n}@example.com")))
+        .await;
     let subject = id_of(&s);
     let record = id_of(&s["records"][0]);
     let identifier = id_of(&s["identifiers"][0]);
     let r = app
-        .post(&app.admin_token, "/v1/tokens", &json!({"name": "victim", "role": "service"}))
+        .post(
+            &app.admin_token,
+            "/v1/tokens",
+            &json!({"name": "victim", "role": "service"}),
+        )
         .await;
     let token = id_of(&r.json::<Value>().await.unwrap());
     Fixture {
@@ -38,7 +44,14 @@ async fn fixture(app: &TestApp, n: usize) -> Fixture {
 /// `subjects.read/write/erase` and `audit.read`; the others `subjects.read/write`. Record
 /// operations on a `contact.*` record also need the role to cover `contact` (the recruiter
 /// covers only `recruitment`). Identifiers belong to the subject, not to a category.
-const ALL: &[&str] = &["admin", "dpo", "support", "marketing", "recruiter", "service"];
+const ALL: &[&str] = &[
+    "admin",
+    "dpo",
+    "support",
+    "marketing",
+    "recruiter",
+    "service",
+];
 const CONTACT: &[&str] = &["admin", "dpo", "support", "marketing", "service"];
 const MATRIX: &[(&str, &[&str])] = &[
     ("createSubject (no records)", ALL),
@@ -102,7 +115,11 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             "/v1/lookup".into(),
             Some(json!({"kind": "email", "value": format!("fixture{n}@example.com")})),
         ),
-        "addRecord (contact)" => (Method::POST, format!("/v1/subjects/{s}/records"), Some(contact)),
+        "addRecord (contact)" => (
+            Method::POST,
+            format!("/v1/subjects/{s}/records"),
+            Some(contact),
+        ),
         "listRecords" => (Method::GET, format!("/v1/subjects/{s}/records"), None),
         "getRecord (contact)" => (
             Method::GET,
@@ -187,7 +204,9 @@ fn categories(v: &Value) -> BTreeSet<String> {
 #[tokio::test]
 async fn each_role_reads_only_its_categories_and_denials_are_audited() {
     let app = spawn_app().await;
-    let subject = app.create_subject(&applicant("applicant@example.com")).await;
+    let subject = app
+        .create_subject(&applicant("applicant@example.com"))
+        .await;
     let id = id_of(&subject);
     let all = ["contact.email.personal", "recruitment.cv", "support.ticket"];
     let expected: &[(&str, &[&str])] = &[
@@ -218,7 +237,11 @@ async fn each_role_reads_only_its_categories_and_denials_are_audited() {
             .json()
             .await
             .unwrap();
-        assert_eq!(categories(&json!({"records": list})), want, "{role} via listRecords");
+        assert_eq!(
+            categories(&json!({"records": list})),
+            want,
+            "{role} via listRecords"
+        );
         // Reading a record of another category directly is a 403.
         for r in subject["records"].as_array().unwrap() {
             let cat = r["category"].as_str().unwrap();

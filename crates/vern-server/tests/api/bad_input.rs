@@ -8,7 +8,13 @@ use vern_server::ServerConfig;
 use crate::helpers::{Options, TestApp, id_of, lead, problem, spawn_app, spawn_app_with};
 
 /// Sends raw bytes with a content type.
-async fn raw(app: &TestApp, method: Method, path: &str, ct: Option<&str>, body: Vec<u8>) -> reqwest::Response {
+async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    ct: Option<&str>,
+    body: Vec<u8>,
+) -> reqwest::Response {
     let mut req = app
         .client
         .request(method, app.url(path))
@@ -39,12 +45,21 @@ fn record(category: &str, purposes: &[&str], basis: Option<&str>) -> Value {
     r
 }
 
+/// What, expected status, content type, body, and the expected (field, code) if validation.
+type Case = (
+    &'static str,
+    StatusCode,
+    Option<&'static str>,
+    Vec<u8>,
+    Option<(&'static str, &'static str)>,
+);
+
 #[tokio::test]
 async fn every_kind_of_bad_input_is_a_4xx_problem_and_stores_nothing() {
     let app = spawn_app().await;
     let j = Some("application/json");
     // (what, status, content type, body, expected field/code if validation)
-    let cases: Vec<(&str, StatusCode, Option<&str>, Vec<u8>, Option<(&str, &str)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("malformed JSON", StatusCode::BAD_REQUEST, j, b"{\"subject_type\": ".to_vec(), None),
         ("empty body", StatusCode::BAD_REQUEST, j, Vec::new(), None),
         ("trailing data", StatusCode::BAD_REQUEST, j, b"{\"subject_type\": \"lead\"} {}".to_vec(), None),
@@ -106,9 +121,13 @@ async fn every_kind_of_bad_input_is_a_4xx_problem_and_stores_nothing() {
         assert_ne!(r.status(), StatusCode::INTERNAL_SERVER_ERROR, "{what}");
         let p = problem(r, status).await;
         if let Some((field, code)) = expect {
-            let errors = p["errors"].as_array().unwrap_or_else(|| panic!("{what}: {p}"));
+            let errors = p["errors"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{what}: {p}"));
             assert!(
-                errors.iter().any(|e| e["field"] == field && e["code"] == code),
+                errors
+                    .iter()
+                    .any(|e| e["field"] == field && e["code"] == code),
                 "{what}: {p}"
             );
         }
@@ -122,11 +141,31 @@ async fn every_kind_of_bad_input_is_a_4xx_problem_and_stores_nothing() {
 async fn bad_paths_queries_methods_and_bodies_outside_subjects() {
     let app = spawn_app().await;
     let t = app.admin_token.clone();
-    problem(app.get(&t, "/v1/subjects/not-a-uuid").await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    problem(app.get(&t, "/v1/subjects?limit=abc").await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    problem(app.get(&t, "/v1/subjects?limit=0").await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    problem(app.get(&t, "/v1/subjects?limit=501").await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    problem(app.get(&t, "/v1/subjects?after=nope").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    problem(
+        app.get(&t, "/v1/subjects/not-a-uuid").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        app.get(&t, "/v1/subjects?limit=abc").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        app.get(&t, "/v1/subjects?limit=0").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        app.get(&t, "/v1/subjects?limit=501").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        app.get(&t, "/v1/subjects?after=nope").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     problem(app.get(&t, "/v1/nowhere").await, StatusCode::NOT_FOUND).await;
     problem(app.get(&t, "/").await, StatusCode::NOT_FOUND).await;
 
@@ -135,10 +174,16 @@ async fn bad_paths_queries_methods_and_bodies_outside_subjects() {
         (Method::PUT, "/v1/subjects"),
         (Method::DELETE, "/v1/subjects"),
         (Method::POST, "/healthz"),
-        (Method::PUT, "/v1/subjects/0190a6b2-1111-7000-8000-000000000000"),
+        (
+            Method::PUT,
+            "/v1/subjects/0190a6b2-1111-7000-8000-000000000000",
+        ),
     ] {
         let r = app.request(method.clone(), path, Some(&t), None).await;
-        let allow = r.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+        let allow = r
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
         let p = problem(r, StatusCode::METHOD_NOT_ALLOWED).await;
         assert!(allow.is_some_and(|a| !a.is_empty()), "{method} {path}: {p}");
     }
@@ -146,21 +191,35 @@ async fn bad_paths_queries_methods_and_bodies_outside_subjects() {
     let subject = id_of(&app.create_subject(&lead("x@example.com")).await);
     let records = format!("/v1/subjects/{subject}/records");
     let r = app
-        .post(&t, &records, &json!({"category": "contact.email.work_named", "value": 1}))
+        .post(
+            &t,
+            &records,
+            &json!({"category": "contact.email.work_named", "value": 1}),
+        )
         .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["code"], "missing_field");
     let r = app
-        .patch(&t, &format!("/v1/subjects/{subject}"), &json!({"subject_type": 7}))
+        .patch(
+            &t,
+            &format!("/v1/subjects/{subject}"),
+            &json!({"subject_type": 7}),
+        )
         .await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let r = app.post(&t, "/v1/tokens", &json!({"name": "x", "role": "overlord"})).await;
+    let r = app
+        .post(&t, "/v1/tokens", &json!({"name": "x", "role": "overlord"}))
+        .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["code"], "unknown_role");
     let r = app.post(&t, "/v1/lookup", &json!({"kind": "email"})).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     let list: Value = app.get(&t, &records).await.json().await.unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1, "only the record made at creation");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "only the record made at creation"
+    );
 }
 
 #[tokio::test]
@@ -175,8 +234,14 @@ async fn bodies_over_the_limit_are_413() {
     .await;
     let mut body = lead("big@example.com");
     body["records"][0]["value"] = json!("x".repeat(8 * 1024));
-    let r = raw(&app, Method::POST, "/v1/subjects", Some("application/json"),
-        serde_json::to_vec(&body).unwrap()).await;
+    let r = raw(
+        &app,
+        Method::POST,
+        "/v1/subjects",
+        Some("application/json"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(app.subject_count().await, 0);
 }
@@ -186,8 +251,14 @@ async fn the_default_limit_is_one_mebibyte() {
     let app = spawn_app().await;
     let mut body = lead("big@example.com");
     body["records"][0]["value"] = json!("x".repeat(1024 * 1024 + 1));
-    let r = raw(&app, Method::POST, "/v1/subjects", Some("application/json"),
-        serde_json::to_vec(&body).unwrap()).await;
+    let r = raw(
+        &app,
+        Method::POST,
+        "/v1/subjects",
+        Some("application/json"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(app.subject_count().await, 0);
 }

@@ -31,9 +31,14 @@ async fn plaintext_never_reaches_the_database_files() {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     // Reads, lookups and a failed write leave no plaintext either (idempotency, audit).
-    app.get(&app.admin_token, &format!("/v1/subjects/{id}")).await;
-    app.post(&app.admin_token, "/v1/lookup", &json!({"kind": "email", "value": EMAIL}))
+    app.get(&app.admin_token, &format!("/v1/subjects/{id}"))
         .await;
+    app.post(
+        &app.admin_token,
+        "/v1/lookup",
+        &json!({"kind": "email", "value": EMAIL}),
+    )
+    .await;
     let r = app
         .client
         .post(app.url("/v1/subjects"))
@@ -52,7 +57,12 @@ async fn plaintext_never_reaches_the_database_files() {
         .unwrap();
     let dir = app.data_dir.clone().unwrap();
     let mut scanned = 0;
-    for file in ["vern.sqlite3", "vern.sqlite3-wal", "keys.sqlite3", "keys.sqlite3-wal"] {
+    for file in [
+        "vern.sqlite3",
+        "vern.sqlite3-wal",
+        "keys.sqlite3",
+        "keys.sqlite3-wal",
+    ] {
         let Ok(bytes) = std::fs::read(dir.join(file)) else {
             continue;
         };
@@ -81,7 +91,10 @@ async fn erasure_shreds_one_subject_and_leaves_the_others_readable() {
     let old_key_row = store.get_subject_key(tenant, victim_id).await.unwrap();
     let old_key = SubjectKey::unwrap(&master, tenant, victim_id, &old_key_row.wrapped_key).unwrap();
     let aad = Aad::record_value(tenant, victim_id, sealed[0].id);
-    assert!(open(&old_key, &aad, &sealed[0].value_ct).is_ok(), "readable before erasure");
+    assert!(
+        open(&old_key, &aad, &sealed[0].value_ct).is_ok(),
+        "readable before erasure"
+    );
 
     let r = app
         .delete(&app.admin_token, &format!("/v1/subjects/{victim_id}"))
@@ -96,8 +109,20 @@ async fn erasure_shreds_one_subject_and_leaves_the_others_readable() {
     let other_row = store.get_subject_key(tenant, other_id).await.unwrap();
     let other_key = SubjectKey::unwrap(&master, tenant, other_id, &other_row.wrapped_key).unwrap();
     assert!(open(&other_key, &aad, &sealed[0].value_ct).is_err());
-    assert!(store.list_records(tenant, victim_id).await.unwrap().is_empty());
-    assert!(store.erased_subjects(tenant).await.unwrap().contains(&victim_id));
+    assert!(
+        store
+            .list_records(tenant, victim_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .erased_subjects(tenant)
+            .await
+            .unwrap()
+            .contains(&victim_id)
+    );
 
     // The bystander is untouched.
     let got: Value = app

@@ -3,7 +3,7 @@
 //! policy, a random master key and the first-start admin token.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -65,7 +65,46 @@ pub fn bundled_policy() -> Policy {
     }
 }
 
+/// Everything every test has logged so far, at TRACE, spans included.
+pub fn logs() -> String {
+    let buf = capture()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn capture() -> &'static Mutex<Vec<u8>> {
+    static BUF: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    BUF.get_or_init(|| {
+        let buf: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+            .with_ansi(false)
+            .with_writer(move || Capture(buf))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buf
+    })
+}
+
+struct Capture(&'static Mutex<Vec<u8>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub async fn spawn_app_with(options: Options) -> TestApp {
+    capture();
     let policy = options.policy.unwrap_or_else(bundled_policy);
     let pg_url = std::env::var("VERN_TEST_POSTGRES_URL")
         .ok()
@@ -73,7 +112,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let (store, data_dir, pg) = match pg_url {
         Some(admin_url) => {
             let name = format!("t_{}", Uuid::new_v4().simple());
-            let admin = SqlStore::open_url(&admin_url).await.expect("postgres admin");
+            let admin = SqlStore::open_url(&admin_url)
+                .await
+                .expect("postgres admin");
             admin
                 .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
                 .await
@@ -128,7 +169,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
 /// `postgres://h/db?x` with the database replaced.
 fn replace_db(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let head = base.rsplit_once('/').map_or(base, |(h, _)| h);
     match query {
         Some(q) => format!("{head}/{name}?{q}"),
@@ -250,9 +293,7 @@ impl TestApp {
 
     /// How many subjects exist (through the admin's list).
     pub async fn subject_count(&self) -> usize {
-        let r = self
-            .get(&self.admin_token, "/v1/subjects?limit=500")
-            .await;
+        let r = self.get(&self.admin_token, "/v1/subjects?limit=500").await;
         assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.expect("json");
         v["items"].as_array().map_or(0, Vec::len)
@@ -275,7 +316,11 @@ pub async fn problem(r: Response, status: StatusCode) -> Value {
         "content-type {ct:?}, body {text}"
     );
     let v: Value = serde_json::from_str(&text).expect("problem is JSON");
-    assert!(v["type"].as_str().is_some_and(|t| t.starts_with("https://vern.dev/problems/")));
+    assert!(
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("https://vern.dev/problems/"))
+    );
     assert_eq!(v["status"], status.as_u16());
     assert!(v["title"].is_string() && v["detail"].is_string());
     v

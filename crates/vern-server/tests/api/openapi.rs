@@ -23,7 +23,10 @@ const SERVED: &[(&str, &str)] = &[
     ("patch", "/v1/subjects/{subject_id}"),
     ("get", "/v1/subjects/{subject_id}/identifiers"),
     ("post", "/v1/subjects/{subject_id}/identifiers"),
-    ("delete", "/v1/subjects/{subject_id}/identifiers/{identifier_id}"),
+    (
+        "delete",
+        "/v1/subjects/{subject_id}/identifiers/{identifier_id}",
+    ),
     ("get", "/v1/subjects/{subject_id}/records"),
     ("post", "/v1/subjects/{subject_id}/records"),
     ("delete", "/v1/subjects/{subject_id}/records/{record_id}"),
@@ -37,7 +40,12 @@ const SERVED: &[(&str, &str)] = &[
 const UNAUTHENTICATED: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];
 
 async fn spec(app: &crate::helpers::TestApp) -> Value {
-    let r = app.client.get(app.url("/openapi.json")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()
 }
@@ -45,7 +53,9 @@ async fn spec(app: &crate::helpers::TestApp) -> Value {
 fn operations(spec: &Value) -> BTreeSet<(String, String)> {
     let mut ops = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
-        for method in ["get", "post", "put", "patch", "delete", "head", "options", "trace"] {
+        for method in [
+            "get", "post", "put", "patch", "delete", "head", "options", "trace",
+        ] {
             if item.get(method).is_some() {
                 ops.insert((method.to_owned(), path.clone()));
             }
@@ -94,7 +104,11 @@ async fn spec_declares_security_errors_and_links() {
     assert_eq!(scheme["scheme"], "bearer");
     assert_eq!(spec["security"][0]["bearer"], serde_json::json!([]));
     for path in UNAUTHENTICATED {
-        assert_eq!(spec["paths"][path]["get"]["security"], serde_json::json!([]), "{path}");
+        assert_eq!(
+            spec["paths"][path]["get"]["security"],
+            serde_json::json!([]),
+            "{path}"
+        );
     }
     for (method, path) in operations(&spec) {
         let op = &spec["paths"][&path][&method];
@@ -113,14 +127,19 @@ async fn spec_declares_security_errors_and_links() {
             "{link}"
         );
     }
-    let link_target = created["links"]["GetSubject"]["operationId"].as_str().unwrap();
+    let link_target = created["links"]["GetSubject"]["operationId"]
+        .as_str()
+        .unwrap();
     assert_eq!(
         spec["paths"]["/v1/subjects/{subject_id}"]["get"]["operationId"],
         link_target
     );
-    let record_links = &spec["paths"]["/v1/subjects/{subject_id}/records"]["post"]["responses"]
-        ["201"]["links"];
-    assert_eq!(record_links["GetRecord"]["parameters"]["record_id"], "$response.body#/id");
+    let record_links =
+        &spec["paths"]["/v1/subjects/{subject_id}/records"]["post"]["responses"]["201"]["links"];
+    assert_eq!(
+        record_links["GetRecord"]["parameters"]["record_id"],
+        "$response.body#/id"
+    );
 }
 
 #[tokio::test]
@@ -130,5 +149,10 @@ async fn spec_examples_are_valid_against_the_bundled_policy() {
     let example = spec["components"]["schemas"]["SubjectInput"]["example"].clone();
     assert!(example.is_object(), "SubjectInput has an example");
     let r = app.post(&app.admin_token, "/v1/subjects", &example).await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
 }

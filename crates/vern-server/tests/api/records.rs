@@ -15,13 +15,19 @@ async fn records_round_trip_and_updates_are_policy_checked() {
         .post(
             &app.admin_token,
             &base,
-            &lead_record("identity.name", json!({"given": "Kari", "family": "Nordmann"})),
+            &lead_record(
+                "identity.name",
+                json!({"given": "Kari", "family": "Nordmann"}),
+            ),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let rec: Value = r.json().await.unwrap();
     let path = format!("{base}/{}", id_of(&rec));
-    assert_eq!(rec["legal_basis"], "legitimate_interest", "derived from the purpose");
+    assert_eq!(
+        rec["legal_basis"], "legitimate_interest",
+        "derived from the purpose"
+    );
     assert_eq!(rec["value"]["given"], "Kari");
 
     let got: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
@@ -45,7 +51,11 @@ async fn records_round_trip_and_updates_are_policy_checked() {
 
     // A purpose that does not cover the category: refused, and the record is unchanged.
     let r = app
-        .patch(&app.admin_token, &path, &json!({"purposes": ["recruitment.process"]}))
+        .patch(
+            &app.admin_token,
+            &path,
+            &json!({"purposes": ["recruitment.process"]}),
+        )
         .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["field"], "purposes[0]");
@@ -56,8 +66,16 @@ async fn records_round_trip_and_updates_are_policy_checked() {
         app.delete(&app.admin_token, &path).await.status(),
         StatusCode::NO_CONTENT
     );
-    problem(app.get(&app.admin_token, &path).await, StatusCode::NOT_FOUND).await;
-    problem(app.delete(&app.admin_token, &path).await, StatusCode::NOT_FOUND).await;
+    problem(
+        app.get(&app.admin_token, &path).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        app.delete(&app.admin_token, &path).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]

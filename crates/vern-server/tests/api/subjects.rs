@@ -10,7 +10,11 @@ use crate::helpers::{id_of, lead, problem, spawn_app};
 async fn create_read_update_erase_a_subject() {
     let app = spawn_app().await;
     let r = app
-        .post(&app.admin_token, "/v1/subjects", &lead(" Kari.Nordmann@Example.COM "))
+        .post(
+            &app.admin_token,
+            "/v1/subjects",
+            &lead(" Kari.Nordmann@Example.COM "),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
@@ -25,7 +29,12 @@ async fn create_read_update_erase_a_subject() {
     );
     assert_eq!(created["records"][0]["legal_basis"], "legitimate_interest");
 
-    let got: Value = app.get(&app.admin_token, &location).await.json().await.unwrap();
+    let got: Value = app
+        .get(&app.admin_token, &location)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got, created);
 
     let r = app
@@ -38,16 +47,29 @@ async fn create_read_update_erase_a_subject() {
 
     // A type under which the stored record's purpose does not apply: refused, unchanged.
     let r = app
-        .patch(&app.admin_token, &location, &json!({"subject_type": "job_applicant"}))
+        .patch(
+            &app.admin_token,
+            &location,
+            &json!({"subject_type": "job_applicant"}),
+        )
         .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["code"], "records_incompatible");
-    let got: Value = app.get(&app.admin_token, &location).await.json().await.unwrap();
+    let got: Value = app
+        .get(&app.admin_token, &location)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["subject_type"], "lead");
 
     let r = app.delete(&app.admin_token, &location).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    problem(app.get(&app.admin_token, &location).await, StatusCode::NOT_FOUND).await;
+    problem(
+        app.get(&app.admin_token, &location).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     problem(
         app.post(
             &app.admin_token,
@@ -93,7 +115,11 @@ async fn identifiers_can_be_added_listed_and_deleted_and_are_unique() {
     let b = id_of(&app.create_subject(&lead("b@example.com")).await);
     let path = format!("/v1/subjects/{a}/identifiers");
     let r = app
-        .post(&app.admin_token, &path, &json!({"kind": "phone", "value": "+47 22 33 44 55"}))
+        .post(
+            &app.admin_token,
+            &path,
+            &json!({"kind": "phone", "value": "+47 22 33 44 55"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let phone: Value = r.json().await.unwrap();
@@ -104,7 +130,11 @@ async fn identifiers_can_be_added_listed_and_deleted_and_are_unique() {
 
     // b's email cannot be given to a as well.
     let r = app
-        .post(&app.admin_token, &path, &json!({"kind": "email", "value": "B@example.com"}))
+        .post(
+            &app.admin_token,
+            &path,
+            &json!({"kind": "email", "value": "B@example.com"}),
+        )
         .await;
     problem(r, StatusCode::CONFLICT).await;
     let _ = b;
@@ -122,14 +152,20 @@ async fn subjects_are_listed_a_keyset_page_at_a_time() {
     let app = spawn_app().await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(id_of(&app.create_subject(&lead(&format!("p{i}@example.com"))).await));
+        ids.push(id_of(
+            &app.create_subject(&lead(&format!("p{i}@example.com")))
+                .await,
+        ));
     }
     let mut seen = Vec::new();
     let mut path = "/v1/subjects?limit=2".to_owned();
     loop {
         let page: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
         for item in page["items"].as_array().unwrap() {
-            assert!(item.get("records").is_none(), "lists carry no personal data");
+            assert!(
+                item.get("records").is_none(),
+                "lists carry no personal data"
+            );
             seen.push(id_of(item));
         }
         match page["next"].as_str() {
@@ -162,7 +198,10 @@ async fn idempotency_key_replays_the_first_outcome() {
 
     let other = send(lead("other@example.com")).await.unwrap();
     let p = problem(other, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(p["type"], "https://vern.dev/problems/idempotency-key-reused");
+    assert_eq!(
+        p["type"],
+        "https://vern.dev/problems/idempotency-key-reused"
+    );
     assert_eq!(app.subject_count().await, 1);
 }
 
@@ -175,21 +214,32 @@ async fn health_readiness_and_metrics() {
     assert_eq!(r.status(), StatusCode::OK);
     let created = app.create_subject(&lead("m@example.com")).await;
     let id = id_of(&created);
-    app.get(&app.admin_token, &format!("/v1/subjects/{id}")).await;
+    app.get(&app.admin_token, &format!("/v1/subjects/{id}"))
+        .await;
     let r = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let text = r.text().await.unwrap();
     assert!(text.contains("vern_http_requests_total"), "{text}");
-    assert!(text.contains("route=\"/v1/subjects/{subject_id}\""), "{text}");
+    assert!(
+        text.contains("route=\"/v1/subjects/{subject_id}\""),
+        "{text}"
+    );
     assert!(!text.contains(&id), "raw paths must not become labels");
 }
 
 #[tokio::test]
 async fn initial_admin_token_is_created_once() {
     let app = spawn_app().await;
-    let again = vern_server::ensure_initial_admin_token(&app.vault).await.unwrap();
+    let again = vern_server::ensure_initial_admin_token(&app.vault)
+        .await
+        .unwrap();
     assert_eq!(again, None);
-    let tokens: Value = app.get(&app.admin_token, "/v1/tokens").await.json().await.unwrap();
+    let tokens: Value = app
+        .get(&app.admin_token, "/v1/tokens")
+        .await
+        .json()
+        .await
+        .unwrap();
     let tokens = tokens.as_array().unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0]["name"], "initial-admin");
@@ -201,12 +251,19 @@ async fn initial_admin_token_is_created_once() {
 async fn revoked_tokens_are_refused() {
     let app = spawn_app().await;
     let r = app
-        .post(&app.admin_token, "/v1/tokens", &json!({"name": "tmp", "role": "support"}))
+        .post(
+            &app.admin_token,
+            "/v1/tokens",
+            &json!({"name": "tmp", "role": "support"}),
+        )
         .await;
     let t: Value = r.json().await.unwrap();
     let secret = t["secret"].as_str().unwrap();
     assert!(secret.starts_with("vern_"));
-    assert_eq!(app.get(secret, "/v1/subjects").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(secret, "/v1/subjects").await.status(),
+        StatusCode::OK
+    );
     let r = app
         .delete(&app.admin_token, &format!("/v1/tokens/{}", id_of(&t)))
         .await;

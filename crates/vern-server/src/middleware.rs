@@ -31,7 +31,11 @@ pub async fn problem_safety_net(req: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, _body) = response.into_parts();
-    let kind = ProblemKind::from_status(status);
+    // A bare 503 can only come from the timeout layer (readiness answers with a problem).
+    let kind = match status {
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => ProblemKind::Timeout,
+        _ => ProblemKind::from_status(status),
+    };
     let detail = match status {
         StatusCode::METHOD_NOT_ALLOWED => {
             "this path does not support the method; see the `Allow` header".to_owned()
@@ -103,4 +107,46 @@ pub fn on_response(res: &Response, latency: Duration, span: &Span) {
         latency_ms = latency.as_secs_f64() * 1000.0,
         "answered"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    #[allow(clippy::panic)]
+    async fn boom() -> &'static str {
+        panic!("ola@example.com made me do it")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_problem() {
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(panic_response));
+        let req = Request::builder().uri("/boom").body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("ola@"));
+    }
+
+    #[tokio::test]
+    async fn bare_error_responses_become_problems_and_keep_their_headers() {
+        async fn bare() -> Response {
+            (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response()
+        }
+        let app = Router::new()
+            .route("/x", get(bare))
+            .layer(axum::middleware::from_fn(problem_safety_net));
+        let req = Request::builder().uri("/x").body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(res.headers()[header::ALLOW], "GET");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
 }

@@ -272,3 +272,33 @@ async fn revoked_tokens_are_refused() {
     assert!(r.headers().contains_key("www-authenticate"));
     problem(r, StatusCode::UNAUTHORIZED).await;
 }
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.vault.store().close().await;
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    problem(r, StatusCode::SERVICE_UNAVAILABLE).await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "liveness does not depend on the database"
+    );
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_as_problems() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        config: Some(vern_server::ServerConfig {
+            request_timeout: std::time::Duration::from_nanos(1),
+            ..vern_server::ServerConfig::default()
+        }),
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    // Any request that waits on the database outlives a nanosecond.
+    let r = app.get(&app.admin_token, "/v1/subjects").await;
+    let p = problem(r, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(p["type"], "https://vern.dev/problems/timeout");
+}

@@ -103,7 +103,8 @@ fn bytes_rejection(r: BytesRejection) -> ApiError {
     }
 }
 
-/// Parses a JSON body into `T`, mapping every failure to a problem without echoing values.
+/// Parses a JSON object body into `T`, mapping every failure to a problem without echoing
+/// values.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::malformed("the request body is not valid UTF-8"));
@@ -126,6 +127,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Trailing data after the value makes the body malformed, not silently truncated.
     de.end()
         .map_err(|_| ApiError::malformed("the request body has data after the JSON value"))?;
+    // Every request body is an object. serde would also fill a struct from an array
+    // (`[null, null]`), which the schema does not allow.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "expected a JSON object",
+        )]));
+    }
     Ok(value)
 }
 

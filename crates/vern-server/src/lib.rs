@@ -85,10 +85,8 @@ impl AppState {
 /// The whole application: API routes, operational endpoints and every layer.
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api::openapi_router().split_for_parts();
-    let doc = openapi::finish(doc);
-    let doc_json = api::health::OpenApiJson(Arc::new(
-        serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_owned()),
-    ));
+    let doc = openapi::document_json(doc, state.vault.policy());
+    let doc_json = api::health::OpenApiJson(Arc::new(doc.to_string()));
     let config = state.config.clone();
     routes
         .fallback(middleware::not_found)

@@ -3,12 +3,14 @@
 //! scheme, the global security requirement, and the problem+json error responses each
 //! operation can give — so that handlers cannot forget to document them.
 
+use serde_json::Value;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Tag,
 };
 use utoipa::{PartialSchema, ToSchema};
+use vern_policy::Policy;
 
 use crate::error::{FieldError, PROBLEM_JSON, Problem};
 
@@ -169,4 +171,112 @@ fn is_empty_requirement(r: &SecurityRequirement) -> bool {
 pub fn document() -> OpenApi {
     let (_, doc) = crate::api::openapi_router().split_for_parts();
     finish(doc)
+}
+
+/// The document as served: [`finish`]ed, then narrowed by the loaded policy, so the valid
+/// subject types, categories, purposes, sources, bases and roles are listed as enums and
+/// clients (and property-based testers) can tell a policy value from a typo. Rules that join
+/// several fields (a category allowed for a purpose) stay with the server: a schema-valid
+/// request can still be refused with 422.
+pub fn document_json(doc: OpenApi, policy: &Policy) -> serde_json::Value {
+    let mut json = serde_json::to_value(finish(doc)).unwrap_or_default();
+    apply_policy(&mut json, policy);
+    json
+}
+
+fn apply_policy(doc: &mut Value, policy: &Policy) {
+    let ids = |items: Vec<&str>| -> Vec<Value> { items.into_iter().map(Value::from).collect() };
+    let raw = &policy.raw;
+    let subject_types = ids(raw
+        .subject_types
+        .iter()
+        .map(|t| t.id.get_ref().as_str())
+        .collect());
+    // Records are stored under leaf categories only.
+    let categories = ids(raw
+        .categories
+        .iter()
+        .map(|c| c.id.get_ref().as_str())
+        .filter(|id| policy.categories_under(id).nth(1).is_none())
+        .collect());
+    let purposes = ids(raw
+        .purposes
+        .iter()
+        .map(|p| p.id.get_ref().as_str())
+        .collect());
+    let sources = ids(raw
+        .sources
+        .iter()
+        .map(|s| s.id.get_ref().as_str())
+        .collect());
+    let mut bases: Vec<&str> = raw
+        .purposes
+        .iter()
+        .map(|p| vern_core::records::legal_basis_name(*p.legal_basis.get_ref()))
+        .collect();
+    bases.sort_unstable();
+    bases.dedup();
+    let bases = ids(bases);
+    let roles = ids(raw.roles.iter().map(|r| r.id.get_ref().as_str()).collect());
+
+    let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")) else {
+        return;
+    };
+    for (schema, field, values) in [
+        ("SubjectInput", "subject_type", &subject_types),
+        ("SubjectPatch", "subject_type", &subject_types),
+        ("RecordInput", "category", &categories),
+        ("RecordPatch", "category", &categories),
+        ("RecordInput", "source", &sources),
+        ("RecordPatch", "source", &sources),
+        ("RecordInput", "legal_basis", &bases),
+        ("RecordPatch", "legal_basis", &bases),
+        ("TokenInput", "role", &roles),
+    ] {
+        if let Some(p) = property(schemas, schema, field) {
+            set_enum(p, values);
+        }
+    }
+    for schema in ["RecordInput", "RecordPatch"] {
+        if let Some(p) = property(schemas, schema, "purposes") {
+            p["minItems"] = Value::from(1);
+            if let Some(items) = p.get_mut("items") {
+                set_enum(items, &purposes);
+            }
+        }
+    }
+    let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
+    for (_, item) in paths.into_iter().flatten() {
+        for (_, op) in item.as_object_mut().into_iter().flatten() {
+            // `get_mut`, not indexing: `op["parameters"]` would insert a `null` where none is.
+            let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for param in params.into_iter().flatten() {
+                if param["name"] == "Idempotency-Key" {
+                    param["schema"] = serde_json::json!({
+                        "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A property of a component schema, if both exist.
+fn property<'a>(schemas: &'a mut Value, schema: &str, field: &str) -> Option<&'a mut Value> {
+    schemas
+        .get_mut(schema)?
+        .get_mut("properties")?
+        .get_mut(field)
+}
+
+/// Restricts a string property to `values` (keeping `null` allowed where the type allows it).
+fn set_enum(property: &mut Value, values: &[Value]) {
+    let nullable = property["type"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "null"));
+    let mut values = values.to_vec();
+    if nullable {
+        values.push(Value::Null);
+    }
+    property["enum"] = Value::Array(values);
 }

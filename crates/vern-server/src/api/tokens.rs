@@ -19,6 +19,11 @@ use crate::vault::{NewToken, TokenView};
 #[schema(example = json!({"name": "crm-sync", "role": "service"}))]
 pub struct TokenInput {
     /// A label for operators (1–100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// A role id from the policy.
     pub role: String,

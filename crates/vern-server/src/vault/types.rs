@@ -58,7 +58,9 @@ impl Principal {
 #[schema(example = json!({"kind": "email", "value": "kari.nordmann@example.com"}))]
 pub struct IdentifierInput {
     /// `email`, `phone`, `login_id`, `username`, or `external:<system>`.
+    #[schema(pattern = "^(email|phone|login_id|username|external:[a-z0-9_.-]{1,64})$")]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 256)]
     pub value: String,
 }
 
@@ -139,6 +141,7 @@ pub struct SubjectInput {
     pub subject_type: String,
     /// ISO 3166-1 alpha-2 country hint for national rules.
     #[serde(default)]
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub jurisdiction: Option<String>,
     #[serde(default)]
     pub identifiers: Vec<IdentifierInput>,
@@ -155,7 +158,7 @@ pub struct SubjectPatch {
     pub subject_type: Option<String>,
     /// Present and `null` clears the hint; absent keeps it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Z]{2}$")]
     pub jurisdiction: Option<Option<String>>,
 }
 

@@ -156,3 +156,33 @@ async fn spec_examples_are_valid_against_the_bundled_policy() {
         r.text().await.unwrap()
     );
 }
+
+#[tokio::test]
+async fn spec_lists_the_policy_values() {
+    let app = spawn_app().await;
+    let spec = spec(&app).await;
+    let schemas = &spec["components"]["schemas"];
+    let has = |schema: &str, field: &str, value: &str| {
+        schemas[schema]["properties"][field]["enum"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|v| v == value))
+    };
+    assert!(has("SubjectInput", "subject_type", "lead"));
+    assert!(has("RecordInput", "category", "contact.email.work_named"));
+    assert!(
+        !has("RecordInput", "category", "contact.email"),
+        "leaf categories only"
+    );
+    assert!(has("RecordInput", "source", "direct"));
+    assert!(has("TokenInput", "role", "recruiter"));
+    let purposes = &schemas["RecordInput"]["properties"]["purposes"]["items"]["enum"];
+    assert!(
+        purposes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "marketing.send")
+    );
+    // Post-processing must not invent members: no `parameters: null` anywhere.
+    assert!(!spec.to_string().contains("\"parameters\":null"));
+}

@@ -11,9 +11,15 @@
 //! from the application as Unix microseconds (`BIGINT`), never `now()`; `$n` parameters; upserts
 //! with `ON CONFLICT`; keyset pagination. Every per-subject table has `tenant_id`.
 
+pub mod audit_chain;
 pub mod model;
+mod sql;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
 
+pub use audit_chain::{BreakReason, ChainBreak};
 pub use model::*;
+pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 
 use std::future::Future;
 

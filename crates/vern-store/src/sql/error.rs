@@ -19,9 +19,10 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
             if message.starts_with(APPEND_ONLY) {
                 return StoreError::Refused(message.to_owned());
             }
-            let what = d.constraint().unwrap_or(message).to_owned();
             match d.kind() {
-                ErrorKind::UniqueViolation => StoreError::Conflict(what),
+                ErrorKind::UniqueViolation => {
+                    StoreError::Conflict(format!("duplicate in {}", conflict_table(&*d)))
+                }
                 // Writing a row for a subject that does not exist (or no longer does).
                 ErrorKind::ForeignKeyViolation => StoreError::NotFound,
                 _ => StoreError::Database(message.to_owned()),
@@ -33,6 +34,18 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
         sqlx::Error::Configuration(e) => StoreError::Database(format!("configuration: {e}")),
         other => StoreError::Database(other.to_string()),
     }
+}
+
+/// The table of a unique violation, named the same way on both backends.
+fn conflict_table(d: &dyn sqlx::error::DatabaseError) -> &str {
+    if let Some(table) = d.table() {
+        return table; // PostgreSQL reports it.
+    }
+    // SQLite: "UNIQUE constraint failed: identifiers.tenant_id, identifiers.kind, …"
+    d.message()
+        .split_once(": ")
+        .and_then(|(_, cols)| cols.split('.').next())
+        .unwrap_or("a table")
 }
 
 /// A decoding problem: a row that does not have the shape the schema promises.

@@ -6,28 +6,7 @@
 //! (connection set-up, how a write transaction begins, where the key tables live) are decided
 //! by [`Backend`], from the URL.
 //!
-//! # Two stores
-//!
-//! Data and keys are separate pools. On SQLite they are separate files (`vern.sqlite3`,
-//! `keys.sqlite3`); on PostgreSQL the key tables live in the schema `vern_keys` of the same
-//! database and key connections run with `search_path = vern_keys`, so the same SQL names
-//! them and `pg_dump -n vern_keys` backs them up alone. A method that writes both writes the
-//! key first, in its own transaction, then the data; if the data transaction fails the fresh
-//! key rows are deleted again.
-//!
-//! # SQLite durability and locking
-//!
-//! Connections run with WAL, `foreign_keys = ON` and `busy_timeout = 5000`. The data file uses
-//! `synchronous = NORMAL`: in WAL mode a committed transaction is in the WAL file (handed to the
-//! OS) before the commit returns, so every acknowledged write survives `kill -9` of the
-//! process; only an OS crash or power loss can lose the last transactions (never corrupt the
-//! file). The key file uses `synchronous = FULL` (it is written rarely): a key is on disk
-//! before the data that needs it is written, so even a power loss cannot leave data without
-//! its key, only an unused key.
-//!
-//! SQLite has one writer. Writes go through a one-connection write pool and begin with
-//! `BEGIN IMMEDIATE`, so writers queue in the pool instead of failing with `SQLITE_BUSY` when
-//! a read lock would have to be upgraded; reads use a separate pool and see the last commit.
+//! The guarantees callers rely on are documented on [`SqlStore`].
 
 mod audit;
 mod bulk;
@@ -79,7 +58,32 @@ pub struct SqliteBackup {
     pub keys: PathBuf,
 }
 
-/// The SQL store: SQLite or PostgreSQL, chosen from the URL.
+/// The SQL store: SQLite or PostgreSQL, chosen from the URL. Cheap to clone (pools inside).
+///
+/// # Two stores
+///
+/// Data and keys are separate pools. On SQLite they are separate files (`vern.sqlite3`,
+/// `keys.sqlite3`); on PostgreSQL the key tables live in the schema `vern_keys` of the same
+/// database and key connections run with `search_path = vern_keys`, so the same SQL names
+/// them and `pg_dump -n vern_keys` backs them up alone. (That `search_path` is session state:
+/// behind pgbouncer, use session pooling.) A method that writes both writes the key first, in
+/// its own transaction, then the data; if the data transaction was certainly rolled back (a
+/// constraint refused it) the fresh key rows are deleted again, otherwise they stay unused.
+///
+/// # SQLite durability and locking
+///
+/// Connections run with WAL, `foreign_keys = ON` and `busy_timeout = 5000`. The data file uses
+/// `synchronous = NORMAL`: in WAL mode a committed transaction is in the WAL file (handed to the
+/// OS) before the commit returns, so every acknowledged write survives `kill -9` of the
+/// process; only an OS crash or power loss can lose the last transactions (never corrupt the
+/// file). The key file uses `synchronous = FULL` (it is written rarely): a key is on disk
+/// before the data that needs it is written, so even a power loss cannot leave data without
+/// its key, only an unused key. Likewise an erasure is final once its key is gone: after a
+/// power loss its (unreadable) rows may reappear, and erasing again finishes the job.
+///
+/// SQLite has one writer. Writes go through a one-connection write pool and begin with
+/// `BEGIN IMMEDIATE`, so writers queue in the pool instead of failing with `SQLITE_BUSY` when
+/// a read lock would have to be upgraded; reads use a separate pool and see the last commit.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     backend: Backend,
@@ -126,7 +130,8 @@ impl SqlStore {
     }
 
     /// Opens `database_url`, deriving the key store from it: on SQLite the file
-    /// `keys.sqlite3` next to the data file, on PostgreSQL the same database.
+    /// `keys.sqlite3` next to the data file (with the same query parameters, so add
+    /// `?mode=rwc` to create missing files), on PostgreSQL the same database.
     pub async fn open_url(database_url: &str) -> StoreResult<Self> {
         let keys_url = url::derive_keys_url(database_url)?;
         Self::open(database_url, &keys_url).await
@@ -280,6 +285,10 @@ async fn sqlite_db(url: &str, role: Role) -> StoreResult<Db> {
     Ok(Db { read, write })
 }
 
+// Known issue: sqlx 0.9.0 does not set TCP_NODELAY on its sockets (sqlx #4335, fixed upstream
+// after the release), so over TCP a statement whose message spans more than one segment can
+// wait ~40 ms for a delayed ACK: bulk imports and the test suite run several times slower than
+// over a Unix socket (`postgres://user@localhost/db?host=/var/run/postgresql`).
 async fn pg_db(url: &str, role: Role) -> StoreResult<Db> {
     let options = match role {
         Role::Data => AnyPoolOptions::new().max_connections(PG_DATA_CONNECTIONS),

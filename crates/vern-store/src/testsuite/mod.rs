@@ -149,11 +149,13 @@ pub fn assert_not_found<T: std::fmt::Debug>(result: StoreResult<T>, what: &str) 
     }
 }
 
-/// Asserts `result` failed with `Conflict`.
-pub fn assert_conflict<T: std::fmt::Debug>(result: StoreResult<T>, what: &str) {
+/// Asserts `result` failed with `Conflict` naming `table`.
+pub fn assert_conflict<T: std::fmt::Debug>(result: StoreResult<T>, table: &str) {
     match result {
-        Err(StoreError::Conflict(_)) => {}
-        other => panic!("{what}: expected Conflict, got {other:?}"),
+        Err(StoreError::Conflict(msg)) => {
+            assert!(msg.contains(table), "conflict {msg:?} should name {table}")
+        }
+        other => panic!("{table}: expected Conflict, got {other:?}"),
     }
 }
 

@@ -104,7 +104,7 @@ pub async fn tokens_lifecycle<S: Store>(store: &S) {
 
     let mut same_hash = token(tenant, "copy");
     same_hash.token_hash = a.token_hash.clone();
-    assert_conflict(store.create_token(same_hash, vec![]).await, "same hash");
+    assert_conflict(store.create_token(same_hash, vec![]).await, "api_tokens");
 
     let at = now();
     let entry = audit(tenant, "token.revoke", None);
@@ -169,7 +169,7 @@ pub async fn idempotency_put_get<S: Store>(store: &S) {
     );
     let mut second = row.clone();
     second.status = 500;
-    assert_conflict(store.put_idempotent(second).await, "second response");
+    assert_conflict(store.put_idempotent(second).await, "idempotency_keys");
     assert_eq!(
         store.get_idempotent(tenant, token, "k-1").await.unwrap(),
         Some(row)
@@ -209,7 +209,7 @@ pub async fn keyring_put_if_absent<S: Store>(store: &S) {
     rotated.wrapped_key = bytes(72);
     assert_conflict(
         store.update_keyring_entry(rotated.clone(), b"kek-0").await,
-        "stale kek",
+        "keyring",
     );
     store
         .update_keyring_entry(rotated.clone(), b"kek-1")

@@ -1,6 +1,4 @@
-//! SQLite specifics: files and URLs, WAL, backups, reopening, and bulk-import speed.
-
-use std::time::Instant;
+//! SQLite specifics: files and URLs, WAL, backups, reopening.
 
 use sqlx::{AnyConnection, Connection, Row};
 use uuid::Uuid;
@@ -120,33 +118,4 @@ async fn backup_copies_both_files_and_restores() {
     }
     assert_eq!(restored.verify_audit(tenant).await.unwrap(), Ok(20));
     restored.close().await;
-}
-
-/// Bulk import speed, including building the rows. Run in release:
-/// `cargo test --release -p vern-store --test store -- --ignored import_throughput --nocapture`
-#[tokio::test]
-#[ignore = "a benchmark: run explicitly, in release"]
-async fn import_throughput() {
-    with_sqlite(|store| async move {
-        let tenant = Uuid::now_v7();
-        let (subjects, per_subject, batch_size) = (20_000, 5, 1_000);
-        let start = Instant::now();
-        for _ in 0..subjects / batch_size {
-            let batch: Vec<_> = (0..batch_size)
-                .map(|_| subject_with_records(tenant, per_subject))
-                .collect();
-            store.import_batch(batch).await.unwrap();
-        }
-        let secs = start.elapsed().as_secs_f64();
-        let records = subjects * per_subject;
-        println!(
-            "imported {subjects} subjects, {records} records in {secs:.2}s: {:.0} records/s",
-            records as f64 / secs
-        );
-        assert_eq!(
-            store.verify_audit(tenant).await.unwrap(),
-            Ok(subjects as u64)
-        );
-    })
-    .await;
 }

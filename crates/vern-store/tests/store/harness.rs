@@ -96,27 +96,36 @@ impl PgDatabase {
     }
 }
 
-/// Runs `test` on a migrated PostgreSQL store in a fresh database, if PostgreSQL is
+/// Runs `test` with the URL of a fresh, empty PostgreSQL database, if PostgreSQL is
 /// configured. The test runs in its own task so that a failure still drops the database.
-pub async fn with_postgres<F, Fut>(test: F)
+pub async fn with_postgres_url<F, Fut>(test: F)
 where
-    F: FnOnce(SqlStore) -> Fut + Send + 'static,
+    F: FnOnce(String) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let Some(admin_url) = postgres_admin_url() else {
         return;
     };
     let db = PgDatabase::create(&admin_url).await;
-    let url = db.url.clone();
-    let outcome = tokio::spawn(async move {
+    let outcome = tokio::spawn(test(db.url.clone())).await;
+    db.drop_now().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Runs `test` on a migrated PostgreSQL store in a fresh database, if PostgreSQL is
+/// configured.
+pub async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(SqlStore) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    with_postgres_url(|url| async move {
         let store = SqlStore::open_url(&url).await.unwrap();
         store.migrate().await.unwrap();
         test(store.clone()).await;
         store.close().await;
     })
     .await;
-    db.drop_now().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }

@@ -54,7 +54,7 @@ mod sql_specific {
     use vern_store::testsuite::audit;
     use vern_store::{Backend, BreakReason, ChainBreak, SqlStore, Store, StoreError};
 
-    use crate::harness::{with_postgres, with_sqlite};
+    use crate::harness::{with_postgres, with_postgres_url, with_sqlite};
 
     /// `verify_audit` finds a forged entry and a removed tail, once the guard is lifted.
     async fn tampering_is_found(store: SqlStore) {
@@ -117,6 +117,52 @@ mod sql_specific {
     #[tokio::test]
     async fn tampering_is_found_on_postgres() {
         with_postgres(tampering_is_found).await;
+    }
+
+    /// Two stores on one database (two processes on one SQLite file, or two nodes on one
+    /// PostgreSQL) append to one tenant's chain at once: writers serialise, the chain holds.
+    async fn two_stores_share_one_database(first: SqlStore, second: SqlStore) {
+        let tenant = Uuid::now_v7();
+        let writer = |store: SqlStore| async move {
+            for _ in 0..20 {
+                let new = vern_store::testsuite::new_subject(tenant);
+                store.create_subject(new).await.unwrap();
+                let entry = audit(tenant, "record.read", None);
+                store.append_audit(vec![entry]).await.unwrap();
+            }
+        };
+        tokio::join!(writer(first.clone()), writer(second.clone()));
+        assert_eq!(second.verify_audit(tenant).await.unwrap(), Ok(80));
+        assert_eq!(
+            first.list_subjects(tenant, None, 100).await.unwrap().len(),
+            40
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_share_one_sqlite_database() {
+        let dir = crate::harness::TempDir::new();
+        let first = SqlStore::open_dir(&dir.0).await.unwrap();
+        first.migrate().await.unwrap();
+        let second = SqlStore::open_dir(&dir.0).await.unwrap();
+        two_stores_share_one_database(first.clone(), second.clone()).await;
+        first.close().await;
+        second.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_share_one_postgres_database() {
+        with_postgres_url(|url| async move {
+            let first = SqlStore::open_url(&url).await.unwrap();
+            first.migrate().await.unwrap();
+            let second = SqlStore::open_url(&url).await.unwrap();
+            // Both nodes migrate at start-up: the second finds nothing to do.
+            second.migrate().await.unwrap();
+            two_stores_share_one_database(first.clone(), second.clone()).await;
+            first.close().await;
+            second.close().await;
+        })
+        .await;
     }
 
     #[tokio::test]

@@ -80,21 +80,89 @@ impl Vault {
         })
     }
 
-    pub(crate) async fn open_identifiers(
-        &self,
-        key: &SubjectKey,
-        subject: Uuid,
-    ) -> VaultResult<Vec<IdentifierView>> {
-        self.store
-            .list_identifiers(self.tenant, subject)
-            .await
-            .map_err(VaultError::store("subject"))?
+    /// Whether the role may read identifiers of `kind`.
+    ///
+    /// Identifiers carry no category of their own, so they are matched to the policy's
+    /// categories by name: kind `email` to the categories whose last segment is `email`
+    /// (`contact.email`), `phone` to `contact.phone`, `login_id` and `username` to
+    /// `account.login_id` and `account.username`. A role sees a kind if it covers such a
+    /// category or one under it — so a recruiter (recruitment data only) sees no customer's
+    /// email. External system ids are pseudonymous foreign keys, visible to every role that may
+    /// read subjects. A kind the policy has no category for is visible to `*` roles only.
+    pub(crate) fn can_read_identifier_kind(&self, who: &Principal, kind: &str) -> bool {
+        if kind.starts_with("external:") {
+            return true;
+        }
+        let mut named = self
+            .policy
+            .raw
+            .categories
             .iter()
-            .map(|r| self.open_identifier(key, r))
-            .collect()
+            .map(|c| c.id.get_ref().as_str())
+            .filter(|id| id.rsplit('.').next() == Some(kind))
+            .peekable();
+        if named.peek().is_none() {
+            return self
+                .policy
+                .role(&who.role)
+                .is_some_and(|r| r.categories.get_ref().iter().any(|c| c.get_ref() == "*"));
+        }
+        named.any(|id| {
+            self.policy
+                .categories_under(id)
+                .any(|c| self.can_category(who, c.id.get_ref()))
+        })
     }
 
-    /// Adds an identifier; one already held by any subject is a conflict.
+    /// The subject's identifiers the role may read, opened, and the audit entries for the read
+    /// (and for the kinds withheld, if any).
+    pub(crate) async fn open_readable_identifiers(
+        &self,
+        who: &Principal,
+        key: &SubjectKey,
+        subject: Uuid,
+    ) -> VaultResult<(Vec<IdentifierView>, Vec<vern_store::NewAuditEntry>)> {
+        let rows = self
+            .store
+            .list_identifiers(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let (allowed, denied): (Vec<_>, Vec<_>) = rows
+            .iter()
+            .partition(|r| self.can_read_identifier_kind(who, &r.kind));
+        let views = allowed
+            .iter()
+            .map(|r| self.open_identifier(key, r))
+            .collect::<VaultResult<Vec<_>>>()?;
+        let mut audit = Vec::new();
+        if !views.is_empty() {
+            audit.push(self.audit(
+                who,
+                "identifier.read",
+                Some(subject),
+                None,
+                json!({ "identifiers": views.iter().map(|v| v.id).collect::<Vec<_>>() }),
+            ));
+        }
+        if !denied.is_empty() {
+            audit.push(self.audit(
+                who,
+                "identifier.read_denied",
+                Some(subject),
+                None,
+                json!({
+                    "count": denied.len(),
+                    "kinds": super::categories_detail(denied.iter().map(|r| r.kind.as_str())),
+                }),
+            ));
+        }
+        Ok((views, audit))
+    }
+
+    /// Adds an identifier; one already held by any subject is a conflict. Any role that may
+    /// write subjects may register an identifier (so, e.g., the recruitment system can make an
+    /// applicant findable), even of a kind it cannot read back; the answer only repeats what
+    /// the caller sent, normalised.
     pub async fn add_identifier(
         &self,
         who: &Principal,
@@ -136,18 +204,12 @@ impl Vault {
         self.require(who, Permission::SubjectsRead)?;
         self.subject_row(subject).await?;
         let key = self.subject_key(subject).await?;
-        let views = self.open_identifiers(&key, subject).await?;
-        self.append_audit(vec![self.audit(
-            who,
-            "identifier.read",
-            Some(subject),
-            None,
-            json!({ "identifiers": views.iter().map(|v| v.id).collect::<Vec<_>>() }),
-        )])
-        .await?;
+        let (views, audit) = self.open_readable_identifiers(who, &key, subject).await?;
+        self.append_audit(audit).await?;
         Ok(views)
     }
 
+    /// Deletes an identifier of a kind the role may read.
     pub async fn delete_identifier(
         &self,
         who: &Principal,
@@ -155,6 +217,28 @@ impl Vault {
         id: Uuid,
     ) -> VaultResult<()> {
         self.require(who, Permission::SubjectsWrite)?;
+        let row = self
+            .store
+            .list_identifiers(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("identifier"))?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(VaultError::NotFound("identifier"))?;
+        if !self.can_read_identifier_kind(who, &row.kind) {
+            return Err(self
+                .deny(
+                    who,
+                    "identifier.write_denied",
+                    Some(subject),
+                    json!({ "identifier": id, "kind": row.kind }),
+                    format!(
+                        "the role `{}` may not access identifiers of this kind",
+                        who.role
+                    ),
+                )
+                .await);
+        }
         let audit = vec![self.audit(
             who,
             "identifier.delete",

@@ -48,6 +48,10 @@ impl Vault {
             .create_subject(new)
             .await
             .map_err(VaultError::store("subject"))?;
+        // The answer shows what a read would show: identifiers the role may read.
+        let mut view = view;
+        view.identifiers
+            .retain(|i| self.can_read_identifier_kind(who, &i.kind));
         Ok(view)
     }
 
@@ -182,18 +186,17 @@ impl Vault {
             .await
             .map_err(VaultError::store("subject"))?;
         let key = self.subject_key(id).await?;
-        let identifiers = self.open_identifiers(&key, id).await?;
-        let (records, mut audit) = self.open_readable_records(who, &key, id).await?;
-        audit.insert(
-            0,
-            self.audit(
-                who,
-                "subject.read",
-                Some(id),
-                None,
-                json!({ "identifiers": identifiers.len(), "records": records.len() }),
-            ),
-        );
+        let (identifiers, id_audit) = self.open_readable_identifiers(who, &key, id).await?;
+        let (records, record_audit) = self.open_readable_records(who, &key, id).await?;
+        let mut audit = vec![self.audit(
+            who,
+            "subject.read",
+            Some(id),
+            None,
+            json!({ "identifiers": identifiers.len(), "records": records.len() }),
+        )];
+        audit.extend(id_audit);
+        audit.extend(record_audit);
         self.append_audit(audit).await?;
         Ok(SubjectView {
             subject: summary(&row),

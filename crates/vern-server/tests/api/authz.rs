@@ -43,7 +43,9 @@ async fn fixture(app: &TestApp, n: usize) -> Fixture {
 /// Who may call what, per the bundled policy: `admin` may do anything; `dpo` holds
 /// `subjects.read/write/erase` and `audit.read`; the others `subjects.read/write`. Record
 /// operations on a `contact.*` record also need the role to cover `contact` (the recruiter
-/// covers only `recruitment`). Identifiers belong to the subject, not to a category.
+/// covers only `recruitment`). Identifiers are read (and deleted) under the category named
+/// after their kind (`email` → `contact.email`), so the recruiter cannot delete the fixture's
+/// email; registering one needs only `subjects.write`.
 const ALL: &[&str] = &[
     "admin",
     "dpo",
@@ -62,7 +64,7 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("eraseSubject", &["admin", "dpo"]),
     ("addIdentifier", ALL),
     ("listIdentifiers", ALL),
-    ("deleteIdentifier", ALL),
+    ("deleteIdentifier", CONTACT),
     ("lookupSubject", ALL),
     ("addRecord (contact)", CONTACT),
     ("listRecords", ALL),
@@ -231,6 +233,24 @@ async fn each_role_reads_only_its_categories_and_denials_are_audited() {
             .await
             .unwrap();
         assert_eq!(categories(&got), want, "{role} via getSubject");
+        // The email identifier is contact data: hidden from the recruiter only.
+        let emails = got["identifiers"].as_array().unwrap().len();
+        assert_eq!(
+            emails,
+            usize::from(*role != "recruiter"),
+            "{role} identifiers"
+        );
+        let listed: Value = app
+            .get(&token, &format!("/v1/subjects/{id}/identifiers"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.as_array().unwrap().len(),
+            emails,
+            "{role} listIdentifiers"
+        );
         let list: Value = app
             .get(&token, &format!("/v1/subjects/{id}/records"))
             .await
@@ -269,6 +289,14 @@ async fn each_role_reads_only_its_categories_and_denials_are_audited() {
         assert_eq!(e.entry.subject_id.map(|u| u.to_string()), Some(id.clone()));
         assert!(!e.entry.detail.contains("applicant@example.com"));
     }
+    let hidden = app
+        .audit_entries()
+        .await
+        .into_iter()
+        .find(|e| e.entry.actor == actor && e.entry.action == "identifier.read_denied")
+        .expect("the withheld identifier is audited");
+    assert!(hidden.entry.detail.contains("email"));
+    assert!(!hidden.entry.detail.contains("applicant@example.com"));
     let summary = &denied[0].entry.detail;
     assert!(summary.contains("contact.email.personal") && summary.contains("support.ticket"));
     assert!(!summary.contains("recruitment.cv"));

@@ -13,6 +13,7 @@
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
 mod identifiers;
+mod keys;
 mod records;
 mod subjects;
 mod tokens;

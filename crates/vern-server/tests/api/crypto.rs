@@ -133,3 +133,74 @@ async fn erasure_shreds_one_subject_and_leaves_the_others_readable() {
         .unwrap();
     assert_eq!(got["records"][0]["value"], "bystander@example.org");
 }
+
+#[tokio::test]
+async fn master_key_rotation_rewraps_keys_without_touching_data() {
+    use std::sync::Arc;
+    use vern_core::ids::SystemClock;
+    use vern_server::Vault;
+    use vern_server::vault::Principal;
+
+    let app = spawn_sqlite_app().await;
+    let created = app.create_subject(&lead(EMAIL)).await;
+    let id: Uuid = id_of(&created).parse().unwrap();
+    let policy = Arc::new(crate::helpers::bundled_policy());
+    let open = |master: MasterKey, previous: Vec<MasterKey>| {
+        Vault::open(
+            app.vault.store().clone(),
+            policy.clone(),
+            master,
+            previous,
+            Arc::new(SystemClock),
+        )
+    };
+    let new_master = MasterKey::generate();
+    let new_hex = new_master.to_hex();
+    // A new master key alone cannot open the old keyring.
+    assert!(
+        open(MasterKey::parse(&new_hex).unwrap(), vec![])
+            .await
+            .is_err()
+    );
+
+    let rotating = open(
+        MasterKey::parse(&new_hex).unwrap(),
+        vec![MasterKey::parse(&app.master_hex).unwrap()],
+    )
+    .await
+    .unwrap();
+    let admin = Principal::cli_admin();
+    // Readable during rotation (old keys open with `previous`), and lookups still match.
+    assert_eq!(
+        rotating
+            .get_subject(&admin, id)
+            .await
+            .unwrap()
+            .records
+            .len(),
+        1
+    );
+    let moved = rotating.rotate_keys(&admin, 1).await.unwrap();
+    assert!(moved >= 1);
+    assert_eq!(
+        rotating.rotate_keys(&admin, 10).await.unwrap(),
+        0,
+        "idempotent"
+    );
+
+    let rotated = open(MasterKey::parse(&new_hex).unwrap(), vec![])
+        .await
+        .unwrap();
+    let view = rotated.get_subject(&admin, id).await.unwrap();
+    assert_eq!(view.records[0].value, EMAIL);
+    let input = vern_server::vault::IdentifierInput {
+        kind: "email".into(),
+        value: EMAIL.into(),
+    };
+    assert_eq!(rotated.lookup(&admin, &input).await.unwrap(), id);
+    let support = Principal::new(vern_server::vault::Actor::Cli, "support");
+    assert!(matches!(
+        rotated.rotate_keys(&support, 10).await,
+        Err(vern_server::vault::VaultError::Forbidden(_))
+    ));
+}

@@ -90,8 +90,7 @@ impl Diagnostics {
     }
 
     pub fn sort(&mut self) {
-        self.0
-            .sort_by(|a, b| (a.span.start, a.severity).cmp(&(b.span.start, b.severity)));
+        self.0.sort_by_key(|a| (a.span.start, a.severity));
         self.0.dedup();
     }
 

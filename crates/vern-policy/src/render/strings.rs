@@ -66,7 +66,7 @@ phrases! {
         "protecting your or another person's vital interests when you cannot consent";
     art9_d: "berettigede aktiviteter i en ideell organisasjon",
         "legitimate activities of a not-for-profit body";
-    art9_e: "opplysninger du selv tydelig har offentliggjort",
+    art9_e: "opplysninger du selv åpenbart har offentliggjort",
         "data you have manifestly made public yourself";
     art9_f: "fastsettelse, utøvelse eller forsvar av rettskrav",
         "establishing, exercising or defending legal claims";
@@ -113,7 +113,7 @@ phrases! {
     consent_scope: "Vi ber om samtykket ditt: «{scope}».", "We ask for your consent: “{scope}”.";
     consent_valid_for: "Samtykket gjelder i {duration} og må deretter fornyes.",
         "The consent lasts for {duration} and must then be renewed.";
-    consent_withdraw: "Du kan når som helst trekke tilbake et samtykke. Det påvirker ikke lovligheten av behandlingen før du trakk det tilbake.",
+    consent_withdraw: "Du kan når som helst trekke samtykket ditt tilbake. Det påvirker ikke lovligheten av behandlingen før du trakk det tilbake.",
         "You can withdraw your consent at any time. This does not affect the lawfulness of processing before you withdrew it.";
     objection_relative: "Du kan protestere mot behandlingen ut fra din særlige situasjon (artikkel 21 nr. 1).",
         "You can object to this processing on grounds relating to your particular situation (Article 21(1) GDPR).";

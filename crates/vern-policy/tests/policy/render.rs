@@ -274,3 +274,22 @@ fn bundled_notice_has_every_section() {
         assert_well_nested(&html);
     }
 }
+
+/// The bundled notice is what Confect publishes: any change to it must be reviewed as text.
+#[test]
+fn bundled_notice_nb_markdown() {
+    insta::assert_snapshot!(render_notice(
+        &crate::support::bundled(),
+        Lang::Nb,
+        Format::Markdown
+    ));
+}
+
+#[test]
+fn bundled_notice_en_markdown() {
+    insta::assert_snapshot!(render_notice(
+        &crate::support::bundled(),
+        Lang::En,
+        Format::Markdown
+    ));
+}

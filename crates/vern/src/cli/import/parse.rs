@@ -5,35 +5,14 @@
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 
-use serde::Deserialize;
-use vern_core::records::RecordInput;
+use vern_server::vault::{IdentifierInput as ImportIdentifier, RecordInput, SubjectInput};
 
-/// One subject as read from an import file, before any policy check.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One subject as read from an import file (the API's create-subject body), with the line it
+/// starts on. Not yet checked against the policy.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportSubject {
-    #[serde(skip)]
     pub line: usize,
-    pub subject_type: String,
-    #[serde(default)]
-    pub jurisdiction: Option<String>,
-    #[serde(default)]
-    pub identifiers: Vec<ImportIdentifier>,
-    #[serde(default)]
-    pub records: Vec<RecordInput>,
-}
-
-#[derive(Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImportIdentifier {
-    pub kind: String,
-    pub value: String,
-}
-
-impl std::fmt::Debug for ImportIdentifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ImportIdentifier({}, <redacted>)", self.kind)
-    }
+    pub input: SubjectInput,
 }
 
 /// A bad line: where, and why (no personal data).
@@ -106,11 +85,8 @@ fn jsonl(reader: impl Read) -> impl Iterator<Item = Result<ImportSubject, LineEr
             if text.is_empty() {
                 continue;
             }
-            return Some(match serde_json::from_str::<ImportSubject>(text) {
-                Ok(mut s) => {
-                    s.line = line_no;
-                    Ok(s)
-                }
+            return Some(match serde_json::from_str::<SubjectInput>(text) {
+                Ok(input) => Ok(ImportSubject { line: line_no, input }),
                 Err(e) => Err(LineError { line: line_no, reason: json_reason(&e) }),
             });
         }
@@ -176,10 +152,12 @@ impl CsvSubjects {
         }
         let subject = ImportSubject {
             line,
-            subject_type: need("subject_type")?,
-            jurisdiction: get("jurisdiction"),
-            identifiers,
-            records: Vec::new(),
+            input: SubjectInput {
+                subject_type: need("subject_type")?,
+                jurisdiction: get("jurisdiction"),
+                identifiers,
+                records: Vec::new(),
+            },
         };
         let record = RecordInput {
             category: need("category")?,
@@ -262,18 +240,19 @@ impl Iterator for CsvSubjects {
             };
             match &mut self.pending {
                 Some((r, pending)) if *r == subject_ref => {
-                    if pending.subject_type != subject.subject_type || pending.jurisdiction != subject.jurisdiction {
+                    let (p, s) = (&mut pending.input, subject.input);
+                    if p.subject_type != s.subject_type || p.jurisdiction != s.jurisdiction {
                         return Some(Err(LineError {
                             line,
                             reason: format!("this subject has a different subject_type or jurisdiction than on line {}", pending.line),
                         }));
                     }
-                    for id in subject.identifiers {
-                        if !pending.identifiers.contains(&id) {
-                            pending.identifiers.push(id);
+                    for id in s.identifiers {
+                        if !p.identifiers.contains(&id) {
+                            p.identifiers.push(id);
                         }
                     }
-                    pending.records.push(record);
+                    p.records.push(record);
                 }
                 _ => {
                     if !self.seen_refs.insert(subject_ref.clone()) {
@@ -283,7 +262,7 @@ impl Iterator for CsvSubjects {
                         }));
                     }
                     let mut subject = subject;
-                    subject.records.push(record);
+                    subject.input.records.push(record);
                     if let Some((_, done)) = self.pending.replace((subject_ref, subject)) {
                         return Some(Ok(done));
                     }

@@ -10,10 +10,21 @@
 //! Portable SQL rules: ids are app-generated UUIDv7 stored as 16-byte blobs; times are passed in
 //! from the application as Unix microseconds (`BIGINT`), never `now()`; `$n` parameters; upserts
 //! with `ON CONFLICT`; keyset pagination. Every per-subject table has `tenant_id`.
+//!
+//! - [`SqlStore`]: the implementation, one code path for both backends (sqlx `Any`), chosen
+//!   from the URL ([`Backend`]); its docs say what it guarantees (durability, locking).
+//! - [`audit_chain`]: the audit log's hash chain as pure functions, for verifying exports.
+//! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
+pub mod audit_chain;
 pub mod model;
+mod sql;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
 
+pub use audit_chain::{BreakReason, ChainBreak};
 pub use model::*;
+pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 
 use std::future::Future;
 

@@ -94,7 +94,8 @@ pub struct NewAuditEntry {
     pub detail: String,
 }
 
-/// An audit entry as chained: `hash = SHA-256(prev_hash ‖ canonical(entry))`.
+/// An audit entry as chained: `hash = SHA-256(prev_hash ‖ seq ‖ canonical(entry))`, exactly as
+/// [`crate::audit_chain`] specifies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub seq: i64,

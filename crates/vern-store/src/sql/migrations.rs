@@ -1,0 +1,99 @@
+//! The migrations, embedded in the binary: one tree per backend and store, with identical
+//! version numbers (checked by the parity test).
+//!
+//! They are embedded with `include_str!` and handed to sqlx's `Migrator` (same checksums and
+//! bookkeeping as `sqlx::migrate!`), which spares the build sqlx's proc-macro crate and the
+//! second compilation of SQLite it brings. A unit test checks that every `.sql` file in the
+//! trees is listed here, so a new migration cannot be forgotten.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// One embedded migration file, `<version>_<description>.sql`.
+pub(super) struct Embedded {
+    /// Read by the test that checks every file on disk is embedded.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) file: &'static str,
+    pub(super) version: i64,
+    pub(super) description: &'static str,
+    pub(super) sql: &'static str,
+}
+
+macro_rules! embed {
+    ($tree:literal, $prefix:literal, $version:literal, $description:literal) => {
+        Embedded {
+            file: concat!($prefix, "_", $description, ".sql"),
+            version: $version,
+            description: $description,
+            sql: include_str!(concat!(
+                "../../migrations/",
+                $tree,
+                "/",
+                $prefix,
+                "_",
+                $description,
+                ".sql"
+            )),
+        }
+    };
+}
+
+pub(super) const SQLITE_DATA: &[Embedded] = &[embed!("sqlite", "0001", 1, "init")];
+pub(super) const POSTGRES_DATA: &[Embedded] = &[embed!("postgres", "0001", 1, "init")];
+pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
+pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];
+
+/// The trees by directory name.
+pub(super) const TREES: [(&str, &[Embedded]); 4] = [
+    ("sqlite", SQLITE_DATA),
+    ("postgres", POSTGRES_DATA),
+    ("sqlite-keys", SQLITE_KEYS),
+    ("postgres-keys", POSTGRES_KEYS),
+];
+
+pub(super) fn migrator(tree: &[Embedded]) -> Migrator {
+    Migrator::with_migrations(
+        tree.iter()
+            .map(|m| {
+                Migration::new(
+                    m.version,
+                    Cow::Borrowed(m.description),
+                    MigrationType::Simple,
+                    m.sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The migration versions of each tree (`sqlite`, `postgres`, `sqlite-keys`,
+/// `postgres-keys`), for the parity test.
+pub fn migration_versions() -> Vec<(&'static str, Vec<i64>)> {
+    TREES
+        .iter()
+        .map(|(name, tree)| (*name, tree.iter().map(|m| m.version).collect()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for (name, tree) in TREES {
+            let mut on_disk: Vec<String> = std::fs::read_dir(root.join(name))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|f| f.ends_with(".sql"))
+                .collect();
+            on_disk.sort();
+            let embedded: Vec<String> = tree.iter().map(|m| m.file.to_owned()).collect();
+            assert_eq!(on_disk, embedded, "migrations/{name}");
+        }
+    }
+}

@@ -5,6 +5,8 @@
 
 mod check;
 mod diff;
+// `gen` is a reserved word in edition 2024, hence the raw identifier.
+mod r#gen;
 mod props;
 mod render;
 mod ropa;

@@ -40,3 +40,14 @@ pub fn bundled() -> Policy {
         ),
     }
 }
+
+/// Parses policy text that must be valid, or fails the test with its diagnostics.
+pub fn parse_valid(name: &str, source: &str) -> Policy {
+    match Policy::parse(source) {
+        Ok((p, _)) => p,
+        Err(d) => panic!(
+            "{name} should be valid:\n{}\n--- source ---\n{source}",
+            d.render(name, source)
+        ),
+    }
+}

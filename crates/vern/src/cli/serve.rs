@@ -1,0 +1,84 @@
+//! `vern serve`: the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use vern_core::ids::SystemClock;
+use vern_server::{AppState, ServerConfig, Vault};
+
+use super::config::{DEFAULT_LISTEN, StoreArgs};
+use super::context::Ctx;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VERN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let ctx = Ctx::open(&args.store, true).await?;
+    let listen = match args.listen.or(ctx.settings.file.listen) {
+        Some(a) => a,
+        None => DEFAULT_LISTEN.parse().context("default listen address")?,
+    };
+    let mut config = ServerConfig::default();
+    if let Some(limit) = ctx.settings.file.body_limit {
+        config.body_limit = limit;
+    }
+    if let Some(secs) = ctx.settings.file.request_timeout_secs {
+        config.request_timeout = Duration::from_secs(secs);
+    }
+    let vault = Vault::open(
+        ctx.store.clone(),
+        Arc::new(ctx.policy),
+        ctx.keys.current,
+        ctx.keys.previous,
+        Arc::new(SystemClock),
+    )
+    .await?;
+    if let Some(token) = vault.ensure_initial_admin_token().await? {
+        eprintln!(
+            "\nNo API tokens existed, so vern created an admin token. It is shown only once:\n\n    {token}\n\n\
+             Use it as `Authorization: Bearer <token>`; create narrower tokens with POST /v1/tokens or `vern token create`.\n"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr()?;
+    // Tests and scripts read this line to find the port when listening on :0.
+    println!("vern listening on http://{local}");
+    tracing::info!(%local, "listening");
+    vern_server::serve(listener, AppState::new(vault, config), shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

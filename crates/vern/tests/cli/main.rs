@@ -1,0 +1,5 @@
+//! The one integration-test binary of the `vern` command: runs the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod policy;

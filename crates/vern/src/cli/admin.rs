@@ -71,8 +71,17 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Create { role, name, store } => {
             let ctx = Ctx::open(&store, false).await?;
             if ctx.policy.role(&role).is_none() {
-                let roles: Vec<&str> = ctx.policy.raw.roles.iter().map(|r| r.id.get_ref().as_str()).collect();
-                bail!("unknown role `{role}` (the policy defines: {})", roles.join(", "));
+                let roles: Vec<&str> = ctx
+                    .policy
+                    .raw
+                    .roles
+                    .iter()
+                    .map(|r| r.id.get_ref().as_str())
+                    .collect();
+                bail!(
+                    "unknown role `{role}` (the policy defines: {})",
+                    roles.join(", ")
+                );
             }
             if name.trim().is_empty() || name.len() > 100 {
                 bail!("--name must be 1 to 100 characters");
@@ -87,9 +96,15 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
                 created_at: to_micros(time::OffsetDateTime::now_utc()),
                 revoked_at: None,
             };
-            let audit = cli_audit("token.create", serde_json::json!({"token_id": row.id, "role": role}));
+            let audit = cli_audit(
+                "token.create",
+                serde_json::json!({"token_id": row.id, "role": role}),
+            );
             ctx.store.create_token(row.clone(), vec![audit]).await?;
-            eprintln!("token {} ({role}) created; the secret is shown only now:", row.id);
+            eprintln!(
+                "token {} ({role}) created; the secret is shown only now:",
+                row.id
+            );
             println!("{secret}");
             Ok(())
         }
@@ -97,7 +112,12 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             let ctx = Ctx::open(&store, false).await?;
             let audit = cli_audit("token.revoke", serde_json::json!({"token_id": id}));
             ctx.store
-                .revoke_token(DEFAULT_TENANT, id, to_micros(time::OffsetDateTime::now_utc()), vec![audit])
+                .revoke_token(
+                    DEFAULT_TENANT,
+                    id,
+                    to_micros(time::OffsetDateTime::now_utc()),
+                    vec![audit],
+                )
                 .await
                 .with_context(|| format!("cannot revoke token {id}"))?;
             println!("token {id} revoked");
@@ -109,7 +129,11 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             store.migrate().await?;
             for t in store.list_tokens(DEFAULT_TENANT).await? {
-                let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!("{}\t{}\t{}\t{state}", t.id, t.role, t.name);
             }
             Ok(())

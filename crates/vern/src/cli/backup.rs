@@ -19,24 +19,39 @@ pub async fn backup(args: &StoreArgs, dest: &Path) -> anyhow::Result<()> {
     let settings = args.resolve()?;
     let store = open_store(&settings).await?;
     if store.backend() != Backend::Sqlite {
-        bail!("vern backup copies the embedded SQLite store; for PostgreSQL use pg_dump (the key store is the schema vern_keys: back it up separately)");
+        bail!(
+            "vern backup copies the embedded SQLite store; for PostgreSQL use pg_dump (the key store is the schema vern_keys: back it up separately)"
+        );
     }
     store.migrate().await?;
     let files = store.backup_sqlite(dest).await.context("backup failed")?;
-    println!("backup written: {} and {}", files.data.display(), files.keys.display());
-    eprintln!("the master key is not in the backup: keep {} safe separately", settings.master_key_file.display());
+    println!(
+        "backup written: {} and {}",
+        files.data.display(),
+        files.keys.display()
+    );
+    eprintln!(
+        "the master key is not in the backup: keep {} safe separately",
+        settings.master_key_file.display()
+    );
     Ok(())
 }
 
 pub async fn restore(args: &StoreArgs, src: &Path) -> anyhow::Result<()> {
     let settings = args.resolve()?;
     if settings.database.is_some() {
-        bail!("vern restore restores the embedded SQLite store in --data; for PostgreSQL use pg_restore of both schemas, and never restore the vern_keys schema from a backup older than the last erasure");
+        bail!(
+            "vern restore restores the embedded SQLite store in --data; for PostgreSQL use pg_restore of both schemas, and never restore the vern_keys schema from a backup older than the last erasure"
+        );
     }
     let (src_data, src_keys) = (src.join("vern.sqlite3"), src.join("keys.sqlite3"));
     for f in [&src_data, &src_keys] {
         if !f.is_file() {
-            bail!("{} is not a vern backup: {} is missing", src.display(), f.display());
+            bail!(
+                "{} is not a vern backup: {} is missing",
+                src.display(),
+                f.display()
+            );
         }
     }
     let data_dir = &settings.data;
@@ -57,7 +72,8 @@ pub async fn restore(args: &StoreArgs, src: &Path) -> anyhow::Result<()> {
     for f in [&cur_data, &cur_keys] {
         if f.exists() {
             let aside = PathBuf::from(format!("{}.pre-restore-{stamp}", f.display()));
-            std::fs::rename(f, &aside).with_context(|| format!("cannot move {} aside", f.display()))?;
+            std::fs::rename(f, &aside)
+                .with_context(|| format!("cannot move {} aside", f.display()))?;
             for ext in ["-wal", "-shm"] {
                 let side = PathBuf::from(format!("{}{ext}", f.display()));
                 if side.exists() {
@@ -83,8 +99,11 @@ pub async fn restore(args: &StoreArgs, src: &Path) -> anyhow::Result<()> {
 
 /// Erases again every subject in `erased` that the restored store still holds.
 pub async fn replay_erasures(store: &SqlStore, erased: &[uuid::Uuid]) -> anyhow::Result<usize> {
-    let already: std::collections::HashSet<uuid::Uuid> =
-        store.erased_subjects(DEFAULT_TENANT).await?.into_iter().collect();
+    let already: std::collections::HashSet<uuid::Uuid> = store
+        .erased_subjects(DEFAULT_TENANT)
+        .await?
+        .into_iter()
+        .collect();
     let mut n = 0;
     for id in erased.iter().filter(|id| !already.contains(id)) {
         let at = to_micros(time::OffsetDateTime::now_utc());
@@ -96,9 +115,13 @@ pub async fn replay_erasures(store: &SqlStore, erased: &[uuid::Uuid]) -> anyhow:
             action: "subject.erase_replayed".into(),
             subject_id: Some(*id),
             purpose: None,
-            detail: serde_json::json!({"reason": "restore replayed the erasure ledger"}).to_string(),
+            detail: serde_json::json!({"reason": "restore replayed the erasure ledger"})
+                .to_string(),
         };
-        match store.erase_subject(DEFAULT_TENANT, *id, at, vec![audit]).await {
+        match store
+            .erase_subject(DEFAULT_TENANT, *id, at, vec![audit])
+            .await
+        {
             Ok(()) | Err(vern_store::StoreError::NotFound) => n += 1,
             Err(e) => return Err(e).with_context(|| format!("cannot erase subject {id} again")),
         }

@@ -100,9 +100,9 @@ fn load_file_config(explicit: Option<&Path>) -> anyhow::Result<FileConfig> {
     match toml::from_str(&text) {
         Ok(c) => Ok(c),
         Err(e) => {
-            let (line, col) = e
-                .span()
-                .map_or((1, 1), |s| vern_policy::diagnostics::line_col(&text, s.start));
+            let (line, col) = e.span().map_or((1, 1), |s| {
+                vern_policy::diagnostics::line_col(&text, s.start)
+            });
             bail!(
                 "{}:{line}:{col}: error: {}",
                 path.display(),

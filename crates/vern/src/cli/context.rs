@@ -21,14 +21,22 @@ impl Ctx {
         let settings = args.resolve()?;
         let policy = load_policy(&settings)?;
         let store = open_store(&settings).await?;
-        store.migrate().await.context("cannot migrate the database")?;
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
         let fresh = store
             .get_keyring_entry(vern_server_keyring_name())
             .await
             .context("cannot read the key store")?
             .is_none();
         let keys = master_key::load(&settings, may_generate && fresh)?;
-        Ok(Ctx { settings, policy, store, keys })
+        Ok(Ctx {
+            settings,
+            policy,
+            store,
+            keys,
+        })
     }
 }
 
@@ -50,7 +58,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
 
 pub fn load_policy(settings: &Settings) -> anyhow::Result<Policy> {
     let (name, source, result) = match &settings.policy {
-        None => (BUNDLED_NAME.to_owned(), BUNDLED_SOURCE.to_owned(), Policy::parse(BUNDLED_SOURCE)),
+        None => (
+            BUNDLED_NAME.to_owned(),
+            BUNDLED_SOURCE.to_owned(),
+            Policy::parse(BUNDLED_SOURCE),
+        ),
         Some(path) => {
             let loaded = Policy::load(path)?;
             (path.display().to_string(), loaded.source, loaded.result)

@@ -38,7 +38,11 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Generate { out } => {
             let key = write_new_key_file(&out)?;
-            println!("new master key written to {} (key id {})", out.display(), hex(&key.kek_id()));
+            println!(
+                "new master key written to {} (key id {})",
+                out.display(),
+                hex(&key.kek_id())
+            );
             Ok(())
         }
         KeysCommand::Rotate { batch, store } => rotate(&store, batch.max(1)).await,
@@ -50,16 +54,22 @@ async fn rotate(args: &StoreArgs, batch: u32) -> anyhow::Result<()> {
     let current = &ctx.keys.current;
     let current_id = current.kek_id();
     let find_old = |kek_id: &[u8]| -> Option<&MasterKey> {
-        ctx.keys.previous.iter().find(|k| k.kek_id().as_slice() == kek_id)
+        ctx.keys
+            .previous
+            .iter()
+            .find(|k| k.kek_id().as_slice() == kek_id)
     };
 
     let name = vern_server::vault::BLIND_INDEX_KEYRING_ENTRY;
     if let Some(entry) = ctx.store.get_keyring_entry(name).await? {
         if entry.kek_id != current_id {
             let Some(old) = find_old(&entry.kek_id) else {
-                bail!("the keyring entry `{name}` is wrapped by a key that is neither current nor listed in previous_master_key_files");
+                bail!(
+                    "the keyring entry `{name}` is wrapped by a key that is neither current nor listed in previous_master_key_files"
+                );
             };
-            let key = BlindIndexKey::unwrap(old, &entry.wrapped_key).context("cannot unwrap the blind-index key")?;
+            let key = BlindIndexKey::unwrap(old, &entry.wrapped_key)
+                .context("cannot unwrap the blind-index key")?;
             let mut row = entry.clone();
             row.wrapped_key = key.wrap(current)?;
             row.kek_id = current_id.to_vec();
@@ -98,9 +108,15 @@ async fn rotate(args: &StoreArgs, batch: u32) -> anyhow::Result<()> {
         }
     }
     if !stuck.is_empty() {
-        bail!("{total} keys re-wrapped, but {} are wrapped by an unknown master key: add it to previous_master_key_files and run again", stuck.len());
+        bail!(
+            "{total} keys re-wrapped, but {} are wrapped by an unknown master key: add it to previous_master_key_files and run again",
+            stuck.len()
+        );
     }
-    println!("{total} subject keys re-wrapped under master key {}", hex(&current_id));
+    println!(
+        "{total} subject keys re-wrapped under master key {}",
+        hex(&current_id)
+    );
     Ok(())
 }
 

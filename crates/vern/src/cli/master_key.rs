@@ -26,7 +26,9 @@ pub struct MasterKeys {
 /// a fresh key (mode 0600) and a loud notice on stderr.
 pub fn load(settings: &Settings, may_generate: bool) -> anyhow::Result<MasterKeys> {
     let current = match std::env::var(ENV_MASTER_KEY) {
-        Ok(text) => MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("{ENV_MASTER_KEY}: {e}"))?,
+        Ok(text) => {
+            MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("{ENV_MASTER_KEY}: {e}"))?
+        }
         Err(_) => {
             let path = &settings.master_key_file;
             if path.exists() {

@@ -20,7 +20,11 @@ use uuid::Uuid;
 use self::config::StoreArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "vern", version, about = "A privacy policy turned into enforced software")]
+#[command(
+    name = "vern",
+    version,
+    about = "A privacy policy turned into enforced software"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,7 +87,10 @@ pub fn run(cli: Cli) -> ExitCode {
         other => other,
     };
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -95,8 +102,21 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Policy(_) => Ok(true),
             Command::Serve(args) => serve::run(args).await.map(|()| true),
             Command::Migrate(store) => admin::migrate(&store).await.map(|()| true),
-            Command::Import { file, batch, quiet, store } => {
-                import::run(&store, import::ImportOptions { file, batch: batch.max(1), progress: !quiet }).await
+            Command::Import {
+                file,
+                batch,
+                quiet,
+                store,
+            } => {
+                import::run(
+                    &store,
+                    import::ImportOptions {
+                        file,
+                        batch: batch.max(1),
+                        progress: !quiet,
+                    },
+                )
+                .await
             }
             Command::Export { subject, store } => export::run(&store, subject).await.map(|()| true),
             Command::Backup { dest, store } => backup::backup(&store, &dest).await.map(|()| true),

@@ -41,7 +41,10 @@ fn check_rejects_every_broken_fixture_with_a_located_error() {
         let o = vern(&["policy", "check", &rel]);
         assert_eq!(code(&o), 1, "{rel} should fail");
         let err = String::from_utf8_lossy(&o.stderr);
-        let first = err.lines().find(|l| l.contains(": error: ")).unwrap_or_default();
+        let first = err
+            .lines()
+            .find(|l| l.contains(": error: "))
+            .unwrap_or_default();
         // FILE:LINE:COL: error: …
         let mut parts = first.splitn(4, ':');
         assert_eq!(parts.next(), Some(rel.as_str()), "{first}");

@@ -21,7 +21,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use vern_core::ids::SystemClock;
-use vern_server::vault::{Principal, SubjectInput, Vault};
+use vern_server::vault::{Principal, SubjectInput, Vault, VaultError};
 use vern_store::Store;
 
 use self::parse::{ImportFormat, LineError};
@@ -41,7 +41,10 @@ pub struct ImportOptions {
 
 pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> {
     let format = ImportFormat::from_path(&opts.file).with_context(|| {
-        format!("{}: the file name must end in .csv or .jsonl", opts.file.display())
+        format!(
+            "{}: the file name must end in .csv or .jsonl",
+            opts.file.display()
+        )
     })?;
     let ctx = Ctx::open(args, true).await?;
     let policy = Arc::new(ctx.policy.clone());
@@ -70,7 +73,10 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
                 records += s.input.records.len();
                 check_subject(&vault, &who, &s.input, &mut seen_identifiers)
                     .err()
-                    .map(|reason| LineError { line: s.line, reason })
+                    .map(|reason| LineError {
+                        line: s.line,
+                        reason,
+                    })
             }
         };
         if let Some(p) = problem {
@@ -92,13 +98,21 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
     }
 
     // Pass 2: write in batches, resuming after the last committed one.
-    let progress_path = ctx.settings.data.join(format!("import-{}.progress", &file_hash[..16]));
+    let progress_path = ctx
+        .settings
+        .data
+        .join(format!("import-{}.progress", &file_hash[..16]));
     let done_before = read_progress(&progress_path, &file_hash)?;
+    // Pass 1 counted what the file holds; pass 2 may start after an earlier, partial run.
     if done_before >= subjects && subjects > 0 {
         println!("{shown}: already imported ({subjects} subjects); nothing to do");
         return Ok(true);
     }
-    let bar = if opts.progress { ProgressBar::new(subjects as u64) } else { ProgressBar::hidden() };
+    let bar = if opts.progress {
+        ProgressBar::new(subjects as u64)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} subjects {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -111,7 +125,13 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
     loop {
         let next = stream.next();
         if let Some(item) = next {
-            let s = item.map_err(|e| anyhow::anyhow!("{shown}:{}: the file changed during the import: {}", e.line, e.reason))?;
+            let s = item.map_err(|e| {
+                anyhow::anyhow!(
+                    "{shown}:{}: the file changed during the import: {}",
+                    e.line,
+                    e.reason
+                )
+            })?;
             batch.push((s.line, s.input));
             if batch.len() < opts.batch {
                 continue;
@@ -122,7 +142,11 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
         }
         let inputs: Vec<SubjectInput> = batch.iter().map(|(_, s)| s.clone()).collect();
         let built = vault.build_import_batch(&who, &inputs).map_err(|(i, e)| {
-            anyhow::anyhow!("{shown}:{}: {e}", batch.get(i).map_or(0, |(l, _)| *l))
+            anyhow::anyhow!(
+                "{shown}:{}: {}",
+                batch.get(i).map_or(0, |(l, _)| *l),
+                explain(&e)
+            )
         })?;
         if let Err(e) = ctx.store.import_batch(built).await {
             bar.abandon();
@@ -140,12 +164,14 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    let imported_records = if done_before == 0 { records } else { records.saturating_sub(0) };
     println!(
-        "{shown}: imported {} subjects ({} records in the file) in {secs:.1} s{}",
+        "{shown}: imported {} subjects ({records} records in the file) in {secs:.1} s{}",
         done - done_before,
-        imported_records,
-        if done_before > 0 { format!(", resumed after {done_before} already imported") } else { String::new() }
+        if done_before > 0 {
+            format!(", resumed after {done_before} already imported")
+        } else {
+            String::new()
+        }
     );
     if secs > 0.0 && done_before == 0 {
         println!("{:.0} records/s", records as f64 / secs);
@@ -154,13 +180,20 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
 }
 
 /// Policy and syntax checks of one subject, as the API would do them, without writing.
-fn check_subject(vault: &Vault, who: &Principal, input: &SubjectInput, seen: &mut HashSet<[u8; 32]>) -> Result<(), String> {
+fn check_subject(
+    vault: &Vault,
+    who: &Principal,
+    input: &SubjectInput,
+    seen: &mut HashSet<[u8; 32]>,
+) -> Result<(), String> {
     vault
         .build_new_subject(who, input)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| explain(&e))?;
     for id in &input.identifiers {
-        let kind = vern_core::identifier::IdentifierKind::parse(&id.kind).map_err(|e| e.to_string())?;
-        let normalised = vern_core::identifier::normalise(&kind, &id.value).map_err(|e| e.to_string())?;
+        let kind =
+            vern_core::identifier::IdentifierKind::parse(&id.kind).map_err(|e| e.to_string())?;
+        let normalised =
+            vern_core::identifier::normalise(&kind, &id.value).map_err(|e| e.to_string())?;
         let digest: [u8; 32] = Sha256::new()
             .chain_update(kind.as_str().as_bytes())
             .chain_update([0])
@@ -168,10 +201,25 @@ fn check_subject(vault: &Vault, who: &Principal, input: &SubjectInput, seen: &mu
             .finalize()
             .into();
         if !seen.insert(digest) {
-            return Err(format!("a {} identifier appears twice in the file", kind.as_str()));
+            return Err(format!(
+                "a {} identifier appears twice in the file",
+                kind.as_str()
+            ));
         }
     }
     Ok(())
+}
+
+/// Every invalid field with its reason (the reasons never repeat submitted values).
+fn explain(e: &VaultError) -> String {
+    match e {
+        VaultError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {} ({})", f.field, f.reason, f.code))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }
 
 fn open(path: &Path) -> anyhow::Result<File> {
@@ -179,9 +227,17 @@ fn open(path: &Path) -> anyhow::Result<File> {
 }
 
 fn hash_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
     let mut f = open(path)?;
     let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -192,7 +248,10 @@ fn read_progress(path: &Path, file_hash: &str) -> anyhow::Result<usize> {
     let mut parts = text.split_whitespace();
     match (parts.next(), parts.next().and_then(|n| n.parse().ok())) {
         (Some(h), Some(n)) if h == file_hash => Ok(n),
-        _ => bail!("{} is not a progress file for this import; remove it to start over", path.display()),
+        _ => bail!(
+            "{} is not a progress file for this import; remove it to start over",
+            path.display()
+        ),
     }
 }
 

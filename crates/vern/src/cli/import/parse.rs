@@ -54,7 +54,14 @@ pub const CSV_COLUMNS: &[&str] = &[
     "last_activity_at",
     "originating_system",
 ];
-const CSV_REQUIRED: &[&str] = &["subject_ref", "subject_type", "category", "value", "source", "purposes"];
+const CSV_REQUIRED: &[&str] = &[
+    "subject_ref",
+    "subject_type",
+    "category",
+    "value",
+    "source",
+    "purposes",
+];
 
 /// Streams subjects from a reader. Parse errors are yielded in place and reading goes on, so
 /// one pass reports every bad line.
@@ -76,18 +83,32 @@ fn jsonl(reader: impl Read) -> impl Iterator<Item = Result<ImportSubject, LineEr
             let line_no = i + 1;
             let bytes = match line {
                 Ok(b) => b,
-                Err(e) => return Some(Err(LineError { line: line_no, reason: format!("cannot read: {e}") })),
+                Err(e) => {
+                    return Some(Err(LineError {
+                        line: line_no,
+                        reason: format!("cannot read: {e}"),
+                    }));
+                }
             };
             let Ok(text) = std::str::from_utf8(&bytes) else {
-                return Some(Err(LineError { line: line_no, reason: "not valid UTF-8".into() }));
+                return Some(Err(LineError {
+                    line: line_no,
+                    reason: "not valid UTF-8".into(),
+                }));
             };
             let text = text.trim();
             if text.is_empty() {
                 continue;
             }
             return Some(match serde_json::from_str::<SubjectInput>(text) {
-                Ok(input) => Ok(ImportSubject { line: line_no, input }),
-                Err(e) => Err(LineError { line: line_no, reason: json_reason(&e) }),
+                Ok(input) => Ok(ImportSubject {
+                    line: line_no,
+                    input,
+                }),
+                Err(e) => Err(LineError {
+                    line: line_no,
+                    reason: json_reason(&e),
+                }),
             });
         }
     })
@@ -95,12 +116,17 @@ fn jsonl(reader: impl Read) -> impl Iterator<Item = Result<ImportSubject, LineEr
 
 /// serde_json's message without the input excerpt (it may hold personal data).
 fn json_reason(e: &serde_json::Error) -> String {
+    if e.is_syntax() || e.is_eof() {
+        return format!("not valid JSON (column {})", e.column());
+    }
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg);
     // "invalid type: string \"ada@…\", expected …" quotes the value: drop the quote.
     match msg.find('"') {
         Some(start) if msg.starts_with("invalid type") || msg.starts_with("invalid value") => {
-            let end = msg[start + 1..].find('"').map_or(msg.len(), |e| start + 2 + e);
+            let end = msg[start + 1..]
+                .find('"')
+                .map_or(msg.len(), |e| start + 2 + e);
             format!("{}<value>{}", &msg[..start], &msg[end..])
         }
         _ => msg.to_owned(),
@@ -123,31 +149,56 @@ impl CsvSubjects {
             .from_reader(Box::new(reader) as Box<dyn Read>);
         let columns = match r.headers() {
             Ok(h) => map_columns(h),
-            Err(e) => Err(LineError { line: 1, reason: csv_reason(&e) }),
+            Err(e) => Err(LineError {
+                line: 1,
+                reason: csv_reason(&e),
+            }),
         };
-        CsvSubjects { rows: r.into_records(), columns, pending: None, seen_refs: HashSet::new(), done: false }
+        CsvSubjects {
+            rows: r.into_records(),
+            columns,
+            pending: None,
+            seen_refs: HashSet::new(),
+            done: false,
+        }
     }
 
-    fn row(&mut self, cols: &[Option<usize>], rec: &csv::StringRecord, line: usize) -> Result<(String, ImportSubject, RecordInput), LineError> {
+    fn row(
+        &mut self,
+        cols: &[Option<usize>],
+        rec: &csv::StringRecord,
+        line: usize,
+    ) -> Result<(String, ImportSubject, RecordInput), LineError> {
         let get = |name: &str| -> Option<String> {
             let idx = CSV_COLUMNS.iter().position(|c| *c == name)?;
             let v = rec.get(cols[idx]?)?.trim();
             (!v.is_empty()).then(|| v.to_owned())
         };
-        let need = |name: &str| get(name).ok_or_else(|| LineError { line, reason: format!("column `{name}` is empty") });
+        let need = |name: &str| {
+            get(name).ok_or_else(|| LineError {
+                line,
+                reason: format!("column `{name}` is empty"),
+            })
+        };
         let subject_ref = need("subject_ref")?;
         let time = |name: &str| -> Result<Option<time::OffsetDateTime>, LineError> {
             get(name)
                 .map(|v| {
                     time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
-                        .map_err(|_| LineError { line, reason: format!("column `{name}` is not an RFC 3339 time") })
+                        .map_err(|_| LineError {
+                            line,
+                            reason: format!("column `{name}` is not an RFC 3339 time"),
+                        })
                 })
                 .transpose()
         };
         let mut identifiers = Vec::new();
         for kind in ["email", "phone"] {
             if let Some(value) = get(kind) {
-                identifiers.push(ImportIdentifier { kind: kind.to_owned(), value });
+                identifiers.push(ImportIdentifier {
+                    kind: kind.to_owned(),
+                    value,
+                });
             }
         }
         let subject = ImportSubject {
@@ -163,7 +214,11 @@ impl CsvSubjects {
             category: need("category")?,
             value: serde_json::Value::String(need("value")?),
             source: need("source")?,
-            purposes: need("purposes")?.split(';').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+            purposes: need("purposes")?
+                .split(';')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
             legal_basis: get("legal_basis"),
             collected_at: time("collected_at")?,
             last_activity_at: time("last_activity_at")?,
@@ -178,19 +233,35 @@ fn map_columns(headers: &csv::StringRecord) -> Result<Vec<Option<usize>>, LineEr
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim();
         match CSV_COLUMNS.iter().position(|c| *c == h) {
-            Some(k) if cols[k].is_some() => return Err(LineError { line: 1, reason: format!("column `{h}` appears twice") }),
+            Some(k) if cols[k].is_some() => {
+                return Err(LineError {
+                    line: 1,
+                    reason: format!("column `{h}` appears twice"),
+                });
+            }
             Some(k) => cols[k] = Some(i),
             None => {
                 return Err(LineError {
                     line: 1,
-                    reason: format!("unknown column `{h}` (expected: {})", CSV_COLUMNS.join(", ")),
+                    reason: format!(
+                        "unknown column `{h}` (expected: {})",
+                        CSV_COLUMNS.join(", ")
+                    ),
                 });
             }
         }
     }
     for r in CSV_REQUIRED {
-        if CSV_COLUMNS.iter().position(|c| c == r).and_then(|k| cols[k]).is_none() {
-            return Err(LineError { line: 1, reason: format!("missing column `{r}`") });
+        if CSV_COLUMNS
+            .iter()
+            .position(|c| c == r)
+            .and_then(|k| cols[k])
+            .is_none()
+        {
+            return Err(LineError {
+                line: 1,
+                reason: format!("missing column `{r}`"),
+            });
         }
     }
     Ok(cols)
@@ -199,7 +270,9 @@ fn map_columns(headers: &csv::StringRecord) -> Result<Vec<Option<usize>>, LineEr
 fn csv_reason(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("has {len} fields, the header has {expected_len}")
         }
         csv::ErrorKind::Io(err) => format!("cannot read: {err}"),
@@ -230,7 +303,10 @@ impl Iterator for CsvSubjects {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line() as usize);
-                    return Some(Err(LineError { line, reason: csv_reason(&e) }));
+                    return Some(Err(LineError {
+                        line,
+                        reason: csv_reason(&e),
+                    }));
                 }
             };
             let line = rec.position().map_or(0, |p| p.line() as usize);
@@ -244,7 +320,10 @@ impl Iterator for CsvSubjects {
                     if p.subject_type != s.subject_type || p.jurisdiction != s.jurisdiction {
                         return Some(Err(LineError {
                             line,
-                            reason: format!("this subject has a different subject_type or jurisdiction than on line {}", pending.line),
+                            reason: format!(
+                                "this subject has a different subject_type or jurisdiction than on line {}",
+                                pending.line
+                            ),
                         }));
                     }
                     for id in s.identifiers {

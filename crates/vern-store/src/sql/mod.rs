@@ -72,7 +72,10 @@ pub struct SqliteBackup {
 ///
 /// # SQLite durability and locking
 ///
-/// Connections run with WAL, `foreign_keys = ON` and `busy_timeout = 5000`. The data file uses
+/// Connections run with WAL, `foreign_keys = ON`, `busy_timeout = 5000` and `secure_delete = ON`
+/// (deleted rows are overwritten with zeros: an erased subject's wrapped key and blind indexes
+/// must not linger in free pages of the file, or crypto-shredding would be undone by anyone
+/// holding the file and the master key). The data file uses
 /// `synchronous = NORMAL`: in WAL mode a committed transaction is in the WAL file (handed to the
 /// OS) before the commit returns, so every acknowledged write survives `kill -9` of the
 /// process; only an OS crash or power loss can lose the last transactions (never corrupt the
@@ -262,11 +265,11 @@ async fn sqlite_db(url: &str, role: Role) -> StoreResult<Db> {
     let pragmas: &'static str = match role {
         Role::Data => {
             "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
         }
         Role::Keys => {
             "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
         }
     };
     let options = |max: u32| {

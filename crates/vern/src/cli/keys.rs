@@ -8,10 +8,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use std::sync::Arc;
+
 use clap::Subcommand;
-use vern_core::crypto::{BlindIndexKey, MasterKey, SubjectKey};
-use vern_store::Store;
+use vern_core::ids::SystemClock;
+use vern_server::vault::{Principal, Vault};
 
 use super::config::StoreArgs;
 use super::context::Ctx;
@@ -51,70 +52,18 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
 
 async fn rotate(args: &StoreArgs, batch: u32) -> anyhow::Result<()> {
     let ctx = Ctx::open(args, false).await?;
-    let current = &ctx.keys.current;
-    let current_id = current.kek_id();
-    let find_old = |kek_id: &[u8]| -> Option<&MasterKey> {
-        ctx.keys
-            .previous
-            .iter()
-            .find(|k| k.kek_id().as_slice() == kek_id)
-    };
-
-    let name = vern_server::vault::BLIND_INDEX_KEYRING_ENTRY;
-    if let Some(entry) = ctx.store.get_keyring_entry(name).await? {
-        if entry.kek_id != current_id {
-            let Some(old) = find_old(&entry.kek_id) else {
-                bail!(
-                    "the keyring entry `{name}` is wrapped by a key that is neither current nor listed in previous_master_key_files"
-                );
-            };
-            let key = BlindIndexKey::unwrap(old, &entry.wrapped_key)
-                .context("cannot unwrap the blind-index key")?;
-            let mut row = entry.clone();
-            row.wrapped_key = key.wrap(current)?;
-            row.kek_id = current_id.to_vec();
-            ctx.store.update_keyring_entry(row, &entry.kek_id).await?;
-        }
-    }
-
-    let mut total = 0u64;
-    let mut stuck = std::collections::HashSet::new();
-    loop {
-        let rows = ctx.store.keys_not_wrapped_by(&current_id, batch).await?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut by_old: Vec<(Vec<u8>, Vec<vern_store::SubjectKeyRow>)> = Vec::new();
-        for row in &rows {
-            let Some(old) = find_old(&row.kek_id) else {
-                stuck.insert(row.subject_id);
-                continue;
-            };
-            let key = SubjectKey::unwrap(old, row.tenant_id, row.subject_id, &row.wrapped_key)
-                .with_context(|| format!("cannot unwrap the key of subject {}", row.subject_id))?;
-            let mut new_row = row.clone();
-            new_row.wrapped_key = key.wrap(current, row.tenant_id, row.subject_id)?;
-            new_row.kek_id = current_id.to_vec();
-            match by_old.iter_mut().find(|(id, _)| *id == row.kek_id) {
-                Some((_, v)) => v.push(new_row),
-                None => by_old.push((row.kek_id.clone(), vec![new_row])),
-            }
-        }
-        if by_old.is_empty() {
-            break;
-        }
-        for (old_id, rows) in by_old {
-            total += ctx.store.rewrap_keys(rows, &old_id).await?;
-        }
-    }
-    if !stuck.is_empty() {
-        bail!(
-            "{total} keys re-wrapped, but {} are wrapped by an unknown master key: add it to previous_master_key_files and run again",
-            stuck.len()
-        );
-    }
+    let current_id = ctx.keys.current.kek_id();
+    let vault = Vault::open(
+        ctx.store.clone(),
+        Arc::new(ctx.policy),
+        ctx.keys.current,
+        ctx.keys.previous,
+        Arc::new(SystemClock),
+    )
+    .await?;
+    let moved = vault.rotate_keys(&Principal::cli_admin(), batch).await?;
     println!(
-        "{total} subject keys re-wrapped under master key {}",
+        "{moved} subject keys re-wrapped under master key {}",
         hex(&current_id)
     );
     Ok(())

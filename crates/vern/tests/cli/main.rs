@@ -2,4 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backup;
+mod import;
+mod keys;
 mod policy;
+mod serve;
+mod support;

@@ -46,7 +46,8 @@ impl Principal {
         }
     }
 
-    /// The operator at the command line, with the `admin` role.
+    /// The operator at the command line, with the role named `admin` (as in the bundled
+    /// policy); `Vault::admin_principal(Actor::Cli)` finds the admin role of any policy.
     pub fn cli_admin() -> Self {
         Self::new(Actor::Cli, "admin")
     }

@@ -31,6 +31,18 @@ fn view(row: &TokenRow) -> TokenView {
 }
 
 impl Vault {
+    /// `actor` in the policy's admin role (the first role with `admin = true`), e.g. the CLI
+    /// operator: `vault.admin_principal(Actor::Cli)`.
+    pub fn admin_principal(&self, actor: Actor) -> VaultResult<Principal> {
+        self.policy
+            .raw
+            .roles
+            .iter()
+            .find(|r| r.admin)
+            .map(|r| Principal::new(actor, r.id.get_ref().clone()))
+            .ok_or_else(|| VaultError::Internal("the policy declares no admin role".into()))
+    }
+
     /// The principal a presented secret stands for: a known, unrevoked token whose role the
     /// loaded policy still declares. `None` for anything else (the caller answers 401).
     pub async fn authenticate(&self, secret: &str) -> VaultResult<Option<Principal>> {
@@ -143,17 +155,9 @@ impl Vault {
         if count > 0 {
             return Ok(None);
         }
-        let admin = self
-            .policy
-            .raw
-            .roles
-            .iter()
-            .find(|r| r.admin)
-            .map(|r| r.id.get_ref().clone())
-            .ok_or_else(|| VaultError::Internal("the policy declares no admin role".into()))?;
-        let system = Principal::new(Actor::System, admin.clone());
+        let system = self.admin_principal(Actor::System)?;
         let token = self
-            .create_token_unchecked(&system, INITIAL_ADMIN_TOKEN_NAME, &admin)
+            .create_token_unchecked(&system, INITIAL_ADMIN_TOKEN_NAME, &system.role)
             .await?;
         Ok(Some(token.secret))
     }

@@ -46,14 +46,15 @@ impl Principal {
         }
     }
 
-    /// The operator at the command line, with the `admin` role.
+    /// The operator at the command line, with the role named `admin` (as in the bundled
+    /// policy); `Vault::admin_principal(Actor::Cli)` finds the admin role of any policy.
     pub fn cli_admin() -> Self {
         Self::new(Actor::Cli, "admin")
     }
 }
 
 /// A new identifier: the value is normalised, blind-indexed and sealed before it is stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "email", "value": "kari.nordmann@example.com"}))]
 pub struct IdentifierInput {
@@ -65,7 +66,7 @@ pub struct IdentifierInput {
 }
 
 /// A new personal-data record, checked against the policy before anything is stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "category": "contact.email.work_named",
@@ -100,7 +101,7 @@ pub struct RecordInput {
 }
 
 /// Changes to a record; absent fields keep their value. The result is checked as a whole.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"last_activity_at": "2026-02-01T09:30:00Z"}))]
 pub struct RecordPatch {
@@ -170,7 +171,7 @@ where
     Option::<String>::deserialize(de).map(Some)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct IdentifierView {
     pub id: Uuid,
     #[schema(example = "email")]
@@ -183,7 +184,7 @@ pub struct IdentifierView {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RecordView {
     pub id: Uuid,
     pub subject_id: Uuid,
@@ -260,7 +261,7 @@ pub struct TokenView {
 }
 
 /// A token just created: the secret is shown this once and stored only as a hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewToken {
     #[serde(flatten)]
     pub token: TokenView,
@@ -279,4 +280,66 @@ pub struct AuditVerification {
     pub seq: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// `Debug` without the personal data: these types hold plaintext values, and a `{:?}` in a log
+/// line must not be how they leak.
+macro_rules! redacted_debug {
+    ($ty:ident { $($field:ident),* } redact { $($secret:ident),* }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    $(.field(stringify!($secret), &"<redacted>"))*
+                    .finish()
+            }
+        }
+    };
+}
+
+redacted_debug!(IdentifierInput { kind } redact { value });
+redacted_debug!(NewToken { token } redact { secret });
+redacted_debug!(IdentifierView { id, kind, created_at } redact { value });
+redacted_debug!(RecordInput {
+    category, source, purposes, legal_basis, collected_at, last_activity_at, originating_system
+} redact { value });
+redacted_debug!(RecordPatch {
+    category, source, purposes, legal_basis, last_activity_at, originating_system
+} redact { value });
+redacted_debug!(RecordView {
+    id, subject_id, category, source, purposes, legal_basis, collected_at, last_activity_at,
+    originating_system, created_at, updated_at
+} redact { value });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_values() {
+        let input = SubjectInput {
+            subject_type: "lead".into(),
+            jurisdiction: None,
+            identifiers: vec![IdentifierInput {
+                kind: "email".into(),
+                value: "secret@example.com".into(),
+            }],
+            records: vec![RecordInput {
+                category: "identity.name".into(),
+                value: serde_json::json!("Secret Person"),
+                source: "direct".into(),
+                purposes: vec!["marketing.send".into()],
+                legal_basis: None,
+                collected_at: None,
+                last_activity_at: None,
+                originating_system: None,
+            }],
+        };
+        let text = format!("{input:?}");
+        assert!(
+            !text.contains("secret@") && !text.contains("Secret Person"),
+            "{text}"
+        );
+        assert!(text.contains("identity.name"));
+    }
 }

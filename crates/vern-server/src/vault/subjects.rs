@@ -55,17 +55,9 @@ impl Vault {
         Ok(view)
     }
 
-    /// Validates, encrypts and blind-indexes a subject for storage, without storing it: the
-    /// CLI import collects these into batches for `Store::import_batch`. The view is the
-    /// plaintext the caller sent, normalised, with the ids it was given.
-    ///
-    /// Category access is not checked here (the import runs as the operator); the API path
-    /// checks it in [`Vault::create_subject`].
-    pub fn build_new_subject(
-        &self,
-        who: &Principal,
-        input: &SubjectInput,
-    ) -> VaultResult<(NewSubject, SubjectView)> {
+    /// Every policy and syntax check of a new subject, without encrypting or writing anything:
+    /// the normalised identifiers (kind, value) and each record's legal basis.
+    pub fn check_subject_input(&self, input: &SubjectInput) -> VaultResult<CheckedSubject> {
         let mut errors = Vec::new();
         errors.extend(self.check_subject_type("subject_type", &input.subject_type));
         if let Some(j) = &input.jurisdiction {
@@ -100,7 +92,21 @@ impl Vault {
         if !errors.is_empty() {
             return Err(VaultError::Validation(errors));
         }
+        Ok(CheckedSubject { normalised, bases })
+    }
 
+    /// Validates, encrypts and blind-indexes a subject for storage, without storing it: the
+    /// CLI import collects these into batches for `Store::import_batch`. The view is the
+    /// plaintext the caller sent, normalised, with the ids it was given.
+    ///
+    /// Category access is not checked here (the import runs as the operator); the API path
+    /// checks it in [`Vault::create_subject`].
+    pub fn build_new_subject(
+        &self,
+        who: &Principal,
+        input: &SubjectInput,
+    ) -> VaultResult<(NewSubject, SubjectView)> {
+        let CheckedSubject { normalised, bases } = self.check_subject_input(input)?;
         let id = new_id();
         let now = self.now();
         let (key, key_row) = self.new_subject_key(id)?;
@@ -364,4 +370,13 @@ pub(crate) fn summary(row: &SubjectRow) -> SubjectSummary {
         created_at: time_of(row.created_at),
         updated_at: time_of(row.updated_at),
     }
+}
+
+/// A new subject that passed every check: its identifiers normalised (kind, value) and the
+/// legal basis of each record, in input order.
+#[derive(Debug, Clone)]
+pub struct CheckedSubject {
+    pub normalised: Vec<(String, String)>,
+    /// snake_case legal basis names as stored.
+    pub bases: Vec<&'static str>,
 }

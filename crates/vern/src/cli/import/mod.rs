@@ -71,7 +71,7 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
             Ok(s) => {
                 subjects += 1;
                 records += s.input.records.len();
-                check_subject(&vault, &who, &s.input, &mut seen_identifiers)
+                check_subject(&vault, &s.input, &mut seen_identifiers)
                     .err()
                     .map(|reason| LineError {
                         line: s.line,
@@ -120,47 +120,46 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
     bar.set_position(done_before as u64);
     let started = std::time::Instant::now();
     let mut done = done_before;
-    let mut batch: Vec<(usize, SubjectInput)> = Vec::with_capacity(opts.batch);
-    let mut stream = parse::subjects(format, open(&opts.file)?).skip(done_before);
-    loop {
-        let next = stream.next();
-        if let Some(item) = next {
-            let s = item.map_err(|e| {
-                anyhow::anyhow!(
-                    "{shown}:{}: the file changed during the import: {}",
-                    e.line,
-                    e.reason
-                )
-            })?;
-            batch.push((s.line, s.input));
-            if batch.len() < opts.batch {
-                continue;
+    // Two stages on two cores: a thread reads, checks and encrypts the next batch while the
+    // store writes the previous one. The channel holds one batch, which bounds memory.
+    let vault = Arc::new(vault);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Built, String>>(1);
+    let producer = {
+        let vault = vault.clone();
+        let (path, who, shown, size) = (opts.file.clone(), who.clone(), shown.clone(), opts.batch);
+        std::thread::spawn(move || {
+            produce(&vault, &who, &shown, format, &path, done_before, size, &tx)
+        })
+    };
+    let mut failure = None;
+    while let Some(next) = rx.recv().await {
+        let built = match next {
+            Ok(b) => b,
+            Err(e) => {
+                failure = Some(e);
+                break;
             }
-        }
-        if batch.is_empty() {
+        };
+        let count = built.subjects.len();
+        if let Err(e) = ctx.store.import_batch(built.subjects).await {
+            failure = Some(format!(
+                "the batch starting at line {} was not imported: {e}",
+                built.first_line
+            ));
             break;
         }
-        let inputs: Vec<SubjectInput> = batch.iter().map(|(_, s)| s.clone()).collect();
-        let built = vault.build_import_batch(&who, &inputs).map_err(|(i, e)| {
-            anyhow::anyhow!(
-                "{shown}:{}: {}",
-                batch.get(i).map_or(0, |(l, _)| *l),
-                explain(&e)
-            )
-        })?;
-        if let Err(e) = ctx.store.import_batch(built).await {
-            bar.abandon();
-            let first = batch.first().map_or(0, |(l, _)| *l);
-            eprintln!(
-                "{shown}: the batch starting at line {first} was not imported: {e}\n\
-                 {done} subject(s) before it are imported; fix the cause and run the same command to resume"
-            );
-            return Ok(false);
-        }
-        done += batch.len();
+        done += count;
         write_progress(&progress_path, &file_hash, done)?;
         bar.set_position(done as u64);
-        batch.clear();
+    }
+    drop(rx);
+    let _ = producer.join();
+    if let Some(reason) = failure {
+        bar.abandon();
+        eprintln!(
+            "{shown}: {reason}\n{done} subject(s) are imported; fix the cause and run the same command to resume"
+        );
+        return Ok(false);
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
@@ -179,35 +178,95 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
     Ok(true)
 }
 
-/// Policy and syntax checks of one subject, as the API would do them, without writing.
+/// Policy and syntax checks of one subject, as the API would do them, without encrypting or
+/// writing; identifiers must also be unique across the file.
 fn check_subject(
     vault: &Vault,
-    who: &Principal,
     input: &SubjectInput,
     seen: &mut HashSet<[u8; 32]>,
 ) -> Result<(), String> {
-    vault
-        .build_new_subject(who, input)
-        .map_err(|e| explain(&e))?;
-    for id in &input.identifiers {
-        let kind =
-            vern_core::identifier::IdentifierKind::parse(&id.kind).map_err(|e| e.to_string())?;
-        let normalised =
-            vern_core::identifier::normalise(&kind, &id.value).map_err(|e| e.to_string())?;
+    let checked = vault.check_subject_input(input).map_err(|e| explain(&e))?;
+    for (kind, value) in &checked.normalised {
+        // A digest, so the set holds no plaintext identifiers.
         let digest: [u8; 32] = Sha256::new()
-            .chain_update(kind.as_str().as_bytes())
+            .chain_update(kind.as_bytes())
             .chain_update([0])
-            .chain_update(normalised.as_bytes())
+            .chain_update(value.as_bytes())
             .finalize()
             .into();
         if !seen.insert(digest) {
-            return Err(format!(
-                "a {} identifier appears twice in the file",
-                kind.as_str()
-            ));
+            return Err(format!("a {kind} identifier appears twice in the file"));
         }
     }
     Ok(())
+}
+
+/// One encrypted batch, ready for the store.
+struct Built {
+    first_line: usize,
+    subjects: Vec<vern_store::NewSubject>,
+}
+
+/// Reads the file from subject `skip` on and sends encrypted batches until the end, an error,
+/// or the receiver hanging up.
+#[allow(clippy::too_many_arguments)]
+fn produce(
+    vault: &Vault,
+    who: &Principal,
+    shown: &str,
+    format: ImportFormat,
+    path: &Path,
+    skip: usize,
+    size: usize,
+    tx: &tokio::sync::mpsc::Sender<Result<Built, String>>,
+) {
+    let file = match open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx.blocking_send(Err(e.to_string()));
+            return;
+        }
+    };
+    let mut stream = parse::subjects(format, file).skip(skip);
+    loop {
+        let mut lines = Vec::with_capacity(size);
+        let mut inputs = Vec::with_capacity(size);
+        for item in stream.by_ref().take(size) {
+            match item {
+                Ok(s) => {
+                    lines.push(s.line);
+                    inputs.push(s.input);
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(format!(
+                        "{shown}:{}: the file changed during the import: {}",
+                        e.line, e.reason
+                    )));
+                    return;
+                }
+            }
+        }
+        if inputs.is_empty() {
+            return;
+        }
+        let built = vault
+            .build_import_batch(who, &inputs)
+            .map(|subjects| Built {
+                first_line: lines[0],
+                subjects,
+            })
+            .map_err(|(i, e)| {
+                format!(
+                    "{shown}:{}: {}",
+                    lines.get(i).copied().unwrap_or(0),
+                    explain(&e)
+                )
+            });
+        let stop = built.is_err();
+        if tx.blocking_send(built).is_err() || stop {
+            return;
+        }
+    }
 }
 
 /// Every invalid field with its reason (the reasons never repeat submitted values).

@@ -1,4 +1,5 @@
-//! Encryption at rest and crypto-shredding, checked on the raw SQLite files.
+//! Encryption at rest and crypto-shredding, checked on the raw SQLite files and on what
+//! PostgreSQL holds (every row of every table as text, and the tables' files on disk).
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -6,7 +7,7 @@ use uuid::Uuid;
 use vern_core::crypto::{Aad, MasterKey, SubjectKey, open};
 use vern_store::{Store, StoreError};
 
-use crate::helpers::{id_of, lead, spawn_sqlite_app};
+use crate::helpers::{id_of, lead, spawn_app, spawn_sqlite_app};
 
 const EMAIL: &str = "zebulon.quarterfield.7731@example.org";
 const NAME: &str = "Zebulon Quarterfield-Okonkwo";
@@ -72,6 +73,93 @@ async fn plaintext_never_reaches_the_database_files() {
         }
     }
     assert!(scanned > 0, "the database files were read");
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn plaintext_never_reaches_postgres_tables() {
+    if std::env::var("VERN_TEST_POSTGRES_URL").map_or(true, |u| u.is_empty()) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the PostgreSQL tests: set VERN_TEST_POSTGRES_URL"
+        );
+        return;
+    }
+    let app = spawn_app().await;
+    assert!(app.data_dir.is_none(), "this test runs on PostgreSQL");
+    let created = app.create_subject(&lead(EMAIL)).await;
+    let id = id_of(&created);
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{id}/records"),
+            &json!({"category": "identity.name", "value": NAME, "source": "direct",
+                    "purposes": ["marketing.send"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.post(
+        &app.admin_token,
+        "/v1/lookup",
+        &json!({"kind": "email", "value": EMAIL}),
+    )
+    .await;
+
+    let store = app.vault.store();
+    let needles = [EMAIL, NAME, "Quarterfield", "zebulon"];
+    // Every row of every table of both schemas, as PostgreSQL renders it (bytea as hex).
+    for (schema, keys) in [("public", false), ("vern_keys", true)] {
+        let tables = store
+            .fetch_text_for_tests(
+                &format!("SELECT table_name::text FROM information_schema.tables WHERE table_schema = '{schema}'"),
+                keys,
+            )
+            .await
+            .unwrap();
+        assert!(!tables.is_empty(), "{schema} has tables");
+        for table in tables {
+            let rows = store
+                .fetch_text_for_tests(&format!("SELECT t::text FROM {schema}.\"{table}\" t"), keys)
+                .await
+                .unwrap();
+            for row in rows {
+                for n in needles {
+                    assert!(
+                        !row.contains(n) && !row.contains(&hex(n)),
+                        "{n} found in {schema}.{table}"
+                    );
+                }
+            }
+        }
+    }
+    // And the bytes on disk, after a checkpoint, where the test can read the data directory.
+    store.execute_raw_for_tests("CHECKPOINT").await.unwrap();
+    let dir = store
+        .fetch_text_for_tests("SELECT current_setting('data_directory')", false)
+        .await
+        .unwrap();
+    let files = store
+        .fetch_text_for_tests(
+            "SELECT pg_relation_filepath(c.oid)::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname IN ('public', 'vern_keys') AND pg_relation_filepath(c.oid) IS NOT NULL",
+            false,
+        )
+        .await
+        .unwrap();
+    let mut scanned = 0usize;
+    for f in files {
+        let Ok(bytes) = std::fs::read(std::path::Path::new(&dir[0]).join(&f)) else {
+            continue;
+        };
+        scanned += bytes.len();
+        for n in needles {
+            assert!(!contains(&bytes, n), "{n} found in the file of {f}");
+        }
+    }
+    eprintln!("scanned {scanned} bytes of PostgreSQL relation files");
 }
 
 #[tokio::test]

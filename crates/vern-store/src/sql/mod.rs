@@ -250,6 +250,22 @@ impl SqlStore {
         let done = self.data.write.execute(sql).await.map_err(db_err)?;
         Ok(done.rows_affected())
     }
+
+    /// Test support: the first column of every row of a raw query, as text, on the data
+    /// (`keys = false`) or key store. For tests that inspect what the database really holds.
+    #[cfg(feature = "testsuite")]
+    #[doc(hidden)]
+    pub async fn fetch_text_for_tests(&self, sql: &str, keys: bool) -> StoreResult<Vec<String>> {
+        use sqlx::Row;
+        let db = if keys { &self.keys } else { &self.data };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_all(&db.write)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(db_err))
+            .collect()
+    }
 }
 
 /// Which of the two stores a pool serves.

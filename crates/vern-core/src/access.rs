@@ -20,15 +20,22 @@ pub enum Permission {
     SubjectsErase,
     AuditRead,
     TokensManage,
+    DisclosuresRead,
+    DisclosuresWrite,
+    /// Recording a disclosure to an authority: the DPO's approval, given by recording it.
+    DisclosuresApprove,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 8] = [
         Self::SubjectsRead,
         Self::SubjectsWrite,
         Self::SubjectsErase,
         Self::AuditRead,
         Self::TokensManage,
+        Self::DisclosuresRead,
+        Self::DisclosuresWrite,
+        Self::DisclosuresApprove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +45,9 @@ impl Permission {
             Self::SubjectsErase => "subjects.erase",
             Self::AuditRead => "audit.read",
             Self::TokensManage => "tokens.manage",
+            Self::DisclosuresRead => "disclosures.read",
+            Self::DisclosuresWrite => "disclosures.write",
+            Self::DisclosuresApprove => "disclosures.approve",
         }
     }
 

@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod crypto;
+pub mod disclosure;
 pub mod identifier;
 pub mod ids;
 pub mod records;

@@ -22,6 +22,9 @@ pub const ROLE_PERMISSIONS: &[&str] = &[
     "subjects.erase",
     "audit.read",
     "tokens.manage",
+    "disclosures.read",
+    "disclosures.write",
+    "disclosures.approve",
 ];
 /// How material changes can be announced.
 const ANNOUNCE_CHANNELS: &[&str] = &["email", "website"];

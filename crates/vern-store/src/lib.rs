@@ -17,12 +17,14 @@
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
+pub mod disclosures;
 pub mod model;
 mod sql;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
+pub use disclosures::{DisclosureRow, DisclosureStore};
 pub use model::*;
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

@@ -3,10 +3,12 @@
 //! without its place in the OpenAPI document (and the reverse).
 
 pub mod audit;
+pub mod disclosures;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
 pub mod lookup;
+pub mod public;
 pub mod records;
 pub mod subjects;
 pub mod tokens;
@@ -43,6 +45,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::verify_audit))
+        .routes(routes!(disclosures::record_disclosure))
+        .routes(routes!(disclosures::list_subject_disclosures))
+        .routes(routes!(public::subprocessors_json))
+        .routes(routes!(public::subprocessors_html))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

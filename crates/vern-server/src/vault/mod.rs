@@ -12,6 +12,7 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+mod disclosures;
 mod identifiers;
 mod keys;
 mod records;
@@ -31,6 +32,7 @@ use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, Subject
 
 use crate::error::FieldError;
 
+pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
 pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.

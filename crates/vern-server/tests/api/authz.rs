@@ -75,6 +75,13 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("listTokens", &["admin"]),
     ("revokeToken", &["admin"]),
     ("verifyAudit", &["admin", "dpo"]),
+    // `disclosures.write`: admin, dpo, service; to an authority also `disclosures.approve`.
+    (
+        "recordDisclosure (group company)",
+        &["admin", "dpo", "service"],
+    ),
+    ("recordDisclosure (authority)", &["admin", "dpo"]),
+    ("listSubjectDisclosures", &["admin", "dpo"]),
 ];
 
 fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
@@ -146,6 +153,27 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
         "listTokens" => (Method::GET, "/v1/tokens".into(), None),
         "revokeToken" => (Method::DELETE, format!("/v1/tokens/{}", f.token), None),
         "verifyAudit" => (Method::GET, "/v1/audit/verify".into(), None),
+        "recordDisclosure (group company)" => (
+            Method::POST,
+            "/v1/disclosures".into(),
+            Some(
+                json!({"recipient": "group.confect_sverige", "subjects": [s],
+                        "categories": ["contact.email"], "purpose": "group.internal_admin",
+                        "mechanism": "sync"}),
+            ),
+        ),
+        "recordDisclosure (authority)" => (
+            Method::POST,
+            "/v1/disclosures".into(),
+            Some(
+                json!({"recipient": "authority.police_and_others", "subjects": [s],
+                        "categories": ["contact.email"], "purpose": "authority.disclosure",
+                        "mechanism": "export",
+                        "legal_decision": {"issued_by": "Oslo tingrett", "case_number": "26-1",
+                                           "decided_on": "2026-01-05", "scope": "contact data"}}),
+            ),
+        ),
+        "listSubjectDisclosures" => (Method::GET, format!("/v1/subjects/{s}/disclosures"), None),
         other => panic!("no call for {other}"),
     }
 }

@@ -6,6 +6,7 @@ mod authz;
 mod bad_input;
 mod canary;
 mod crypto;
+mod disclosures;
 mod helpers;
 mod openapi;
 mod records;

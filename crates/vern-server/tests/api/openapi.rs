@@ -35,9 +35,20 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/tokens"),
     ("post", "/v1/tokens"),
     ("delete", "/v1/tokens/{token_id}"),
+    ("post", "/v1/disclosures"),
+    ("get", "/v1/subjects/{subject_id}/disclosures"),
+    ("get", "/v1/public/subprocessors"),
+    ("get", "/public/subprocessors"),
 ];
 
-const UNAUTHENTICATED: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];
+const UNAUTHENTICATED: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/v1/public/subprocessors",
+    "/public/subprocessors",
+];
 
 async fn spec(app: &crate::helpers::TestApp) -> Value {
     let r = app

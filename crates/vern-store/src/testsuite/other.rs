@@ -306,3 +306,58 @@ pub async fn append_only_is_enforced_by_the_database(store: &SqlStore) {
     assert_eq!(store.erased_subjects(tenant).await.unwrap(), vec![id]);
     assert_eq!(store.verify_audit(tenant).await.unwrap(), Ok(1));
 }
+
+/// Disclosures: recorded with their audit entry, read back per subject in order, never
+/// rewritten (the database refuses UPDATE and DELETE).
+pub async fn disclosures_are_recorded_and_append_only(store: &SqlStore) {
+    use crate::{DisclosureRow, DisclosureStore};
+    let tenant = Uuid::now_v7();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let disclosure_id = Uuid::now_v7();
+    let row = |subject: Uuid, at: i64| DisclosureRow {
+        tenant_id: tenant,
+        id: Uuid::now_v7(),
+        disclosure_id,
+        subject_id: subject,
+        recipient: "group.confect_se".into(),
+        categories: vec!["contact.email".into(), "identity.name".into()],
+        purpose: "group.internal_admin".into(),
+        legal_basis: "legitimate_interest".into(),
+        mechanism: "sync".into(),
+        transfer: None,
+        legal_decision: None,
+        nondisclosure_until: Some(at + 1),
+        recorded_by: "token:test".into(),
+        disclosed_at: at,
+    };
+    let rows = vec![row(a, now()), row(b, now())];
+    store
+        .record_disclosure(rows.clone(), vec![audit(tenant, "disclosure.record", None)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.disclosures_of_subject(tenant, a).await.unwrap(),
+        vec![rows[0].clone()]
+    );
+    assert_eq!(
+        store.disclosures_of_subject(tenant, b).await.unwrap(),
+        vec![rows[1].clone()]
+    );
+    assert!(
+        store
+            .disclosures_of_subject(tenant, Uuid::now_v7())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(audit_actions(store, tenant).await, ["disclosure.record"]);
+    for sql in [
+        "UPDATE disclosures SET recipient = 'x'",
+        "DELETE FROM disclosures",
+    ] {
+        match store.execute_raw_for_tests(sql).await {
+            Err(StoreError::Refused(msg)) => assert!(msg.starts_with("append-only"), "{msg}"),
+            other => panic!("{sql}: expected Refused, got {other:?}"),
+        }
+    }
+}

@@ -43,6 +43,7 @@ conformance!(
     keyring_put_if_absent,
     rewrap_touches_only_old_kek,
     append_only_is_enforced_by_the_database,
+    disclosures_are_recorded_and_append_only,
     // All scenarios in one store: none may depend on an empty database.
     run_all,
 );

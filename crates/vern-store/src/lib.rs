@@ -18,6 +18,7 @@
 
 pub mod audit_chain;
 pub mod disclosures;
+pub mod import;
 pub mod model;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -25,6 +26,7 @@ pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
 pub use disclosures::{DisclosureRow, DisclosureStore};
+pub use import::{ImportProgress, ImportStore};
 pub use model::*;
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

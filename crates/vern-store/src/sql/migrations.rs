@@ -43,10 +43,12 @@ macro_rules! embed {
 pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0001", 1, "init"),
     embed!("sqlite", "0004", 4, "disclosures"),
+    embed!("sqlite", "0005", 5, "import_progress"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
     embed!("postgres", "0004", 4, "disclosures"),
+    embed!("postgres", "0005", 5, "import_progress"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
 pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];

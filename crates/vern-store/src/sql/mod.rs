@@ -12,6 +12,7 @@ mod audit;
 mod bulk;
 mod disclosures;
 mod error;
+mod import;
 mod keys;
 mod migrations;
 mod rows;

@@ -123,8 +123,18 @@ fn changed_one(rows_affected: u64) -> StoreResult<()> {
 impl SqlStore {
     /// Creates subjects: keys first (one key transaction), then subjects, identifiers,
     /// records and audit entries in one data transaction. All or nothing.
-    pub(super) async fn create_subjects(&self, mut batch: Vec<NewSubject>) -> StoreResult<()> {
-        if batch.is_empty() {
+    pub(super) async fn create_subjects(&self, batch: Vec<NewSubject>) -> StoreResult<()> {
+        self.create_subjects_tracked(batch, None).await
+    }
+
+    /// Creates subjects; with `progress`, records in the same transaction how far an import
+    /// got, so the batch and its progress are committed together or not at all.
+    pub(super) async fn create_subjects_tracked(
+        &self,
+        mut batch: Vec<NewSubject>,
+        progress: Option<&crate::import::ImportProgress>,
+    ) -> StoreResult<()> {
+        if batch.is_empty() && progress.is_none() {
             return Ok(());
         }
         batch.iter().try_for_each(check_consistent)?;
@@ -139,6 +149,20 @@ impl SqlStore {
             let mut tx = self.begin(&self.data).await?;
             insert_subjects(&mut tx, &batch).await?;
             append_in(&mut tx, audit).await?;
+            if let Some(p) = progress {
+                sqlx::query(
+                    "INSERT INTO import_progress (tenant_id, file_hash, done, updated_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, file_hash) \
+                     DO UPDATE SET done = excluded.done, updated_at = excluded.updated_at",
+                )
+                .bind(p.tenant_id.as_bytes().as_slice())
+                .bind(p.file_hash.as_str())
+                .bind(i64::try_from(p.done).unwrap_or(i64::MAX))
+                .bind(p.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
             tx.commit().await.map_err(db_err)
         }
         .await;

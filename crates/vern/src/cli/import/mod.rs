@@ -4,25 +4,25 @@
 //! (types, categories, purposes, bases, identifier syntax, duplicates inside the file) without
 //! writing anything; if any line is bad, every bad line is reported with its number and
 //! reason and nothing is imported. The second pass encrypts and writes in batches, one
-//! transaction each, and records after each batch how far it got in a progress file next to
-//! the data. If the import stops (crash, conflict with data already stored), rerunning the same
-//! command resumes after the last committed batch; the report says so. Never a silent partial
+//! transaction each, and each batch commits together with how far the import got (keyed by
+//! the file's SHA-256, in the database). If the import stops (crash, `kill -9`, conflict with
+//! data already stored), rerunning the same command resumes exactly after the last committed
+//! batch — no subject twice, none skipped — and the report says so. Never a silent partial
 //! import.
 
 pub mod parse;
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use vern_core::ids::SystemClock;
 use vern_server::vault::{Principal, SubjectInput, Vault, VaultError};
-use vern_store::Store;
+use vern_store::{ImportProgress, ImportStore};
 
 use self::parse::{ImportFormat, LineError};
 use super::config::StoreArgs;
@@ -98,11 +98,9 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
     }
 
     // Pass 2: write in batches, resuming after the last committed one.
-    let progress_path = ctx
-        .settings
-        .data
-        .join(format!("import-{}.progress", &file_hash[..16]));
-    let done_before = read_progress(&progress_path, &file_hash)?;
+    let tenant = vault.tenant();
+    let done_before =
+        usize::try_from(ctx.store.import_progress(tenant, &file_hash).await?).unwrap_or(usize::MAX);
     // Pass 1 counted what the file holds; pass 2 may start after an earlier, partial run.
     if done_before >= subjects && subjects > 0 {
         println!("{shown}: already imported ({subjects} subjects); nothing to do");
@@ -141,7 +139,17 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
             }
         };
         let count = built.subjects.len();
-        if let Err(e) = ctx.store.import_batch(built.subjects).await {
+        let progress = ImportProgress {
+            tenant_id: tenant,
+            file_hash: file_hash.clone(),
+            done: (done + count) as u64,
+            at: vern_core::ids::to_micros(time::OffsetDateTime::now_utc()),
+        };
+        if let Err(e) = ctx
+            .store
+            .import_batch_tracked(built.subjects, progress)
+            .await
+        {
             failure = Some(format!(
                 "the batch starting at line {} was not imported: {e}",
                 built.first_line
@@ -149,7 +157,6 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
             break;
         }
         done += count;
-        write_progress(&progress_path, &file_hash, done)?;
         bar.set_position(done as u64);
     }
     drop(rx);
@@ -298,27 +305,4 @@ fn hash_file(path: &Path) -> anyhow::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn read_progress(path: &Path, file_hash: &str) -> anyhow::Result<usize> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(0);
-    };
-    let mut parts = text.split_whitespace();
-    match (parts.next(), parts.next().and_then(|n| n.parse().ok())) {
-        (Some(h), Some(n)) if h == file_hash => Ok(n),
-        _ => bail!(
-            "{} is not a progress file for this import; remove it to start over",
-            path.display()
-        ),
-    }
-}
-
-fn write_progress(path: &Path, file_hash: &str, done: usize) -> anyhow::Result<()> {
-    let tmp = path.with_extension("progress.tmp");
-    let mut f = File::create(&tmp)?;
-    writeln!(f, "{file_hash} {done}")?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }

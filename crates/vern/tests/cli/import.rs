@@ -145,18 +145,18 @@ async fn an_import_killed_mid_way_resumes_without_duplicates_or_gaps() {
                 "the import made no progress"
             );
             let db = dir.path().join("data/vern.sqlite3");
-            if db.exists() {
-                if let Ok(store) = vern_store::SqlStore::open_dir(&dir.path().join("data")).await {
-                    use vern_store::ImportStore;
-                    let done = store
-                        .import_progress(vern_core::ids::DEFAULT_TENANT, &hash)
-                        .await
-                        .unwrap_or(0);
-                    store.close().await;
-                    if done > last {
-                        last = done;
-                        break;
-                    }
+            if db.exists()
+                && let Ok(store) = vern_store::SqlStore::open_dir(&dir.path().join("data")).await
+            {
+                use vern_store::ImportStore;
+                let done = store
+                    .import_progress(vern_core::ids::DEFAULT_TENANT, &hash)
+                    .await
+                    .unwrap_or(0);
+                store.close().await;
+                if done > last {
+                    last = done;
+                    break;
                 }
             }
             if let Ok(Some(_)) = child.try_wait() {

@@ -1,11 +1,11 @@
-//! Reading import files: JSON Lines (one subject per line) or CSV (one record per row, rows of
+//! Reading import files for `vern import` (and its fuzz target): JSON Lines (one subject per line) or CSV (one record per row, rows of
 //! one subject consecutive under the same `subject_ref`). Every problem carries its line number;
 //! values never appear in messages.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 
-use vern_server::vault::{IdentifierInput as ImportIdentifier, RecordInput, SubjectInput};
+use crate::vault::{IdentifierInput as ImportIdentifier, RecordInput, SubjectInput};
 
 /// One subject as read from an import file (the API's create-subject body), with the line it
 /// starts on. Not yet checked against the policy.

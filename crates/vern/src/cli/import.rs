@@ -10,8 +10,6 @@
 //! batch — no subject twice, none skipped — and the report says so. Never a silent partial
 //! import.
 
-pub mod parse;
-
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -24,9 +22,9 @@ use vern_core::ids::SystemClock;
 use vern_server::vault::{Principal, SubjectInput, Vault, VaultError};
 use vern_store::{ImportProgress, ImportStore};
 
-use self::parse::{ImportFormat, LineError};
 use super::config::StoreArgs;
 use super::context::Ctx;
+use vern_server::import_file::{self as parse, ImportFormat, LineError};
 
 /// Subjects per transaction.
 pub const DEFAULT_BATCH: usize = 2_000;

@@ -14,15 +14,18 @@
 //! - [`SqlStore`]: the implementation, one code path for both backends (sqlx `Any`), chosen
 //!   from the URL ([`Backend`]); its docs say what it guarantees (durability, locking).
 //! - [`audit_chain`]: the audit log's hash chain as pure functions, for verifying exports.
+//! - [`consent`]: the consent ledger (hash-chained), objections, restriction, suppression.
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
+pub mod consent;
 pub mod model;
 mod sql;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
+pub use consent::ConsentStore;
 pub use model::*;
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

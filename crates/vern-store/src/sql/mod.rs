@@ -10,6 +10,7 @@
 
 mod audit;
 mod bulk;
+mod consent;
 mod error;
 mod keys;
 mod migrations;

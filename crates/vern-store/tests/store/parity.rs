@@ -227,7 +227,8 @@ async fn sqlite_schema_is_introspectable() {
     // Key material never sits in the data file.
     assert!(!tables.contains(&("data", "subject_keys")));
     assert!(!tables.contains(&("data", "keyring")));
-    assert_eq!(schema.triggers.len(), 4);
+    // 0001: audit_log, erasure_ledger; 0002: consent_events, suppression.
+    assert_eq!(schema.triggers.len(), 8);
 }
 
 #[tokio::test]
@@ -252,12 +253,12 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        10,
+        16,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 7, "{:?}", postgres.indexes);
-    assert_eq!(postgres.triggers.len(), 4, "{:?}", postgres.triggers);
+    assert_eq!(postgres.indexes.len(), 10, "{:?}", postgres.indexes);
+    assert_eq!(postgres.triggers.len(), 8, "{:?}", postgres.triggers);
 
     assert_eq!(
         diff(&sqlite.columns, &postgres.columns),

@@ -43,6 +43,9 @@ conformance!(
     keyring_put_if_absent,
     rewrap_touches_only_old_kek,
     append_only_is_enforced_by_the_database,
+    consent_ledger_and_projection,
+    objections_restriction_and_suppression,
+    consent_tables_are_append_only,
     // All scenarios in one store: none may depend on an empty database.
     run_all,
 );

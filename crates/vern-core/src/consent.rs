@@ -320,3 +320,21 @@ pub fn micros_rfc3339(at: i64) -> Option<String> {
             .ok()
     })
 }
+
+/// An IP address cut to its network, as kept with consent proof and events: IPv4 to /24,
+/// IPv6 to /48. Enough to show roughly where a request came from, not which device.
+pub fn truncate_ip(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            std::net::Ipv4Addr::new(a, b, c, 0).to_string()
+        }
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return truncate_ip(std::net::IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0).to_string()
+        }
+    }
+}

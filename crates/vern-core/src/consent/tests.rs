@@ -193,3 +193,11 @@ proptest! {
         prop_assert_eq!(state, fold(&events));
     }
 }
+
+#[test]
+fn ips_are_truncated_to_their_network() {
+    let t = |s: &str| truncate_ip(s.parse().unwrap());
+    assert_eq!(t("192.0.2.77"), "192.0.2.0");
+    assert_eq!(t("2001:db8:abcd:12:1:2:3:4"), "2001:db8:abcd::");
+    assert_eq!(t("::ffff:198.51.100.9"), "198.51.100.0");
+}

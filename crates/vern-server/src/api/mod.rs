@@ -3,6 +3,8 @@
 //! without its place in the OpenAPI document (and the reverse).
 
 pub mod audit;
+pub mod consent;
+pub mod decisions;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
@@ -43,6 +45,14 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::verify_audit))
+        .routes(routes!(consent::record_consent, consent::get_consents))
+        .routes(routes!(consent::consent_history))
+        .routes(routes!(consent::export_consents))
+        .routes(routes!(consent::record_objection))
+        .routes(routes!(consent::record_grounds))
+        .routes(routes!(consent::set_restriction))
+        .routes(routes!(decisions::decide))
+        .routes(routes!(decisions::decide_bulk))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

@@ -12,6 +12,9 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+mod consent;
+mod consent_types;
+mod decisions;
 mod identifiers;
 mod keys;
 mod records;
@@ -31,6 +34,8 @@ use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, Subject
 
 use crate::error::FieldError;
 
+pub use consent_types::*;
+pub use decisions::MAX_BULK_DECISIONS;
 pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.

@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod bad_input;
 mod canary;
+mod consent;
 mod crypto;
 mod helpers;
 mod openapi;

@@ -35,6 +35,16 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/tokens"),
     ("post", "/v1/tokens"),
     ("delete", "/v1/tokens/{token_id}"),
+    // Consent, objections, restriction, decisions.
+    ("get", "/v1/subjects/{subject_id}/consents"),
+    ("post", "/v1/subjects/{subject_id}/consents"),
+    ("get", "/v1/subjects/{subject_id}/consents/history"),
+    ("get", "/v1/consents/export"),
+    ("post", "/v1/subjects/{subject_id}/objections"),
+    ("post", "/v1/subjects/{subject_id}/objections/grounds"),
+    ("put", "/v1/subjects/{subject_id}/restriction"),
+    ("post", "/v1/decisions"),
+    ("post", "/v1/decisions/bulk"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];

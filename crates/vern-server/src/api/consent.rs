@@ -20,8 +20,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::{ApiJson, ApiPath, ApiQuery};
 use crate::vault::{
-    ConsentEventView, ConsentInput, ConsentOverview, ConsentRequestMeta, GroundsInput,
-    ObjectionInput, ObjectionView, RestrictionInput,
+    ConsentEventView, ConsentInput, ConsentOverview, ConsentRecorded, ConsentRequestMeta,
+    GroundsInput, ObjectionInput, ObjectionView, RestrictionInput,
 };
 
 /// The caller's address and user agent, for consent proof.
@@ -62,8 +62,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     ),
     request_body = ConsentInput,
     responses(
-        (status = 201, description = "The ledger entries recorded (one per channel)",
-         body = Vec<ConsentEventView>),
+        (status = 201, description = "The ledger entries recorded (one per channel) and the \
+         signed receipt", body = ConsentRecorded),
     ),
 )]
 pub async fn record_consent(
@@ -284,4 +284,23 @@ pub async fn set_restriction(
         .set_restriction(&who, p.subject_id, input.restricted)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The public keys consent receipts are signed with (JWK set, RFC 7517).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "consent",
+    operation_id = "jwks",
+    security(),
+    responses((status = 200, description = "The receipt-signing public keys",
+               body = Object, content_type = "application/jwk-set+json")),
+)]
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jwk-set+json"),
+    );
+    (headers, state.vault().jwks().to_string()).into_response()
 }

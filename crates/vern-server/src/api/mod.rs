@@ -51,6 +51,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(consent::record_objection))
         .routes(routes!(consent::record_grounds))
         .routes(routes!(consent::set_restriction))
+        .routes(routes!(consent::jwks))
         .routes(routes!(decisions::decide))
         .routes(routes!(decisions::decide_bulk))
         .routes(routes!(health::healthz))

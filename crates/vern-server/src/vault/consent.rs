@@ -24,9 +24,9 @@ use vern_store::consent::{
 };
 
 use super::{
-    ConsentEventView, ConsentInput, ConsentOverview, ConsentRequestMeta, ConsentStateView,
-    GroundsInput, ObjectionInput, ObjectionView, Principal, Vault, VaultError, VaultResult,
-    time_of,
+    ConsentEventView, ConsentInput, ConsentOverview, ConsentRecorded, ConsentRequestMeta,
+    ConsentStateView, GroundsInput, ObjectionInput, ObjectionView, Principal, Vault, VaultError,
+    VaultResult, time_of,
 };
 
 /// The AAD field under which compelling grounds are sealed (row: the objection).
@@ -101,7 +101,7 @@ impl Vault {
         subject: Uuid,
         input: &ConsentInput,
         meta: &ConsentRequestMeta,
-    ) -> VaultResult<Vec<ConsentEventView>> {
+    ) -> VaultResult<ConsentRecorded> {
         self.require(who, Permission::SubjectsWrite)?;
         if let Some(key) = &meta.idempotency_key {
             let history = self.consent_rows(subject).await?;
@@ -111,7 +111,7 @@ impl Vault {
                 .map(event_view)
                 .collect();
             if !earlier.is_empty() {
-                return Ok(earlier);
+                return self.recorded(earlier);
             }
         }
         let action = match ConsentAction::parse(&input.action) {
@@ -245,7 +245,14 @@ impl Vault {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;
         }
-        Ok(stored.iter().map(event_view).collect())
+        self.recorded(stored.iter().map(event_view).collect())
+    }
+
+    fn recorded(&self, events: Vec<ConsentEventView>) -> VaultResult<ConsentRecorded> {
+        let receipt = self
+            .receipt(&events)
+            .ok_or_else(|| VaultError::Internal("no receipt for recorded consent".into()))?;
+        Ok(ConsentRecorded { events, receipt })
     }
 
     async fn consent_rows(&self, subject: Uuid) -> VaultResult<Vec<ConsentEventRow>> {

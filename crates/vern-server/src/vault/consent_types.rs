@@ -68,6 +68,15 @@ pub struct ConsentEventView {
     pub hash: String,
 }
 
+/// What recording consent answers: the ledger entries and the signed receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConsentRecorded {
+    pub events: Vec<ConsentEventView>,
+    /// A Kantara Consent Receipt 1.1 as a compact JWS (EdDSA), verifiable with the keys at
+    /// `/.well-known/jwks.json`.
+    pub receipt: String,
+}
+
 /// The current state of one (scope, channel).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ConsentStateView {

@@ -17,6 +17,7 @@ mod consent_types;
 mod decisions;
 mod identifiers;
 mod keys;
+mod receipts;
 mod records;
 mod subjects;
 mod tokens;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::{self, Permission};
-use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, SubjectKey};
+use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, ReceiptSigningKey, SubjectKey};
 use vern_core::ids::{Clock, DEFAULT_TENANT, from_micros, new_id, to_micros};
 use vern_policy::Policy;
 use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
@@ -36,6 +37,7 @@ use crate::error::FieldError;
 
 pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
+pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.
@@ -97,6 +99,8 @@ pub struct Vault {
     /// Earlier master keys, to unwrap keys that rotation has not reached yet.
     previous: Vec<MasterKey>,
     blind: BlindIndexKey,
+    /// Signs consent receipts.
+    receipts: ReceiptSigningKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
 }
@@ -149,12 +153,14 @@ impl Vault {
                 )
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
+        let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
         Ok(Vault {
             store,
             policy,
             master,
             previous,
             blind,
+            receipts,
             clock,
             tenant: DEFAULT_TENANT,
         })

@@ -45,9 +45,16 @@ const SERVED: &[(&str, &str)] = &[
     ("put", "/v1/subjects/{subject_id}/restriction"),
     ("post", "/v1/decisions"),
     ("post", "/v1/decisions/bulk"),
+    ("get", "/.well-known/jwks.json"),
 ];
 
-const UNAUTHENTICATED: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];
+const UNAUTHENTICATED: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/.well-known/jwks.json",
+];
 
 async fn spec(app: &crate::helpers::TestApp) -> Value {
     let r = app

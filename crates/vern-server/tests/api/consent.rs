@@ -649,3 +649,95 @@ async fn receipts_verify_with_an_independent_jose_library() {
     let (ok, _) = verify_with_joserfc(&jwks, &parts.join(".")).unwrap();
     assert!(!ok, "a tampered receipt must not verify");
 }
+
+/// A second `vern serve` on the same PostgreSQL database, with the same master key.
+async fn second_node(app: &TestApp, url: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
+    use std::sync::Arc;
+    let store = vern_store::SqlStore::open_url(url).await.unwrap();
+    let vault = vern_server::Vault::open(
+        store,
+        Arc::new(crate::helpers::bundled_policy()),
+        vern_core::crypto::MasterKey::parse(&app.master_hex).unwrap(),
+        Vec::new(),
+        Arc::new(vern_core::ids::SystemClock),
+    )
+    .await
+    .unwrap();
+    let state = vern_server::AppState::new(vault, vern_server::ServerConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(vern_server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    (address, tx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_postgres_honour_a_withdrawal_and_an_objection_at_once() {
+    let app = spawn_app().await;
+    let Some(url) = app.postgres_url() else {
+        return; // Needs VERN_TEST_POSTGRES_URL.
+    };
+    let (node2, _stop) = second_node(&app, &url).await;
+    let on_node2 = |body: Value| {
+        let client = app.client.clone();
+        let token = app.admin_token.clone();
+        let url = format!("{node2}/v1/decisions");
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let email = "two-nodes@example.com";
+    let subject = id_of(&app.create_subject(&lead(email)).await);
+    consent(&app, &subject, grant("marketing_email", None)).await;
+    assert_eq!(on_node2(newsletter_to(email)).await["allowed"], true);
+
+    // Withdrawn on node 1: the very next decision on node 2 sees it (no per-node cache).
+    let t = std::time::Instant::now();
+    consent(
+        &app,
+        &subject,
+        json!({"scope": "marketing_email", "action": "withdrawn",
+        "method": "api", "collection_point": "crm"}),
+    )
+    .await;
+    let d = on_node2(newsletter_to(email)).await;
+    assert_eq!(
+        (d["allowed"].clone(), d["reason"].clone()),
+        (json!(false), json!("consent_withdrawn"))
+    );
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        t.elapsed()
+    );
+
+    // Objection recorded on node 2: node 1 honours it at once.
+    let other = id_of(&app.create_subject(&customer("objector@example.com")).await);
+    let order = json!({"subject_id": other, "purpose": "sales.offers", "channel": "email",
+                       "message_class": "offer"});
+    assert_eq!(
+        decide(&app, &order).await["allowed"],
+        true,
+        "existing customer"
+    );
+    let r = app
+        .client
+        .post(format!("{node2}/v1/subjects/{other}/objections"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"direct_marketing": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(decide(&app, &order).await["allowed"], false);
+}

@@ -15,10 +15,12 @@
 //!   from the URL ([`Backend`]); its docs say what it guarantees (durability, locking).
 //! - [`audit_chain`]: the audit log's hash chain as pure functions, for verifying exports.
 //! - [`consent`]: the consent ledger (hash-chained), objections, restriction, suppression.
+//! - [`events`]: behavioural events admitted for profiling, and drop counts.
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
 pub mod consent;
+pub mod events;
 pub mod model;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -26,6 +28,7 @@ pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
 pub use consent::ConsentStore;
+pub use events::EventStore;
 pub use model::*;
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

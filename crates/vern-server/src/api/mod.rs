@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod consent;
 pub mod decisions;
+pub mod events;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
@@ -53,6 +54,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(consent::set_restriction))
         .routes(routes!(consent::jwks))
         .routes(routes!(decisions::decide))
+        .routes(routes!(events::ingest_events))
+        .routes(routes!(events::event_drops))
+        .routes(routes!(events::get_profile))
+        .routes(routes!(events::gpc_json))
         .routes(routes!(decisions::decide_bulk))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))

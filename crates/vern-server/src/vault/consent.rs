@@ -245,6 +245,11 @@ impl Vault {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;
         }
+        // Opting out of profiling deletes the profile and the events it was built from.
+        if action == ConsentAction::Withdrawn && self.scope_feeds_profiling(&input.scope) {
+            self.purge_profile(who, subject, "consent.withdrawn")
+                .await?;
+        }
         self.recorded(stored.iter().map(event_view).collect())
     }
 
@@ -418,6 +423,11 @@ impl Vault {
         if target == DIRECT_MARKETING {
             self.suppress_subject(who, subject, &SUPPRESSIBLE, "objection")
                 .await?;
+        }
+        let stops_profiling =
+            target == DIRECT_MARKETING || self.policy.purpose(&target).is_some_and(|p| p.profiling);
+        if stops_profiling {
+            self.purge_profile(who, subject, "objection").await?;
         }
         Ok(ObjectionView {
             id: stored.id,

@@ -11,7 +11,7 @@ use vern_core::access::Permission;
 use vern_core::decision::{self, AddressKind, DecisionInput};
 use vern_core::ids::new_id;
 use vern_store::Store;
-use vern_store::consent::ConsentStore;
+use vern_store::consent::{ConsentContext, ConsentStore};
 
 use super::consent::{SUPPRESSIBLE, core_objections, core_state};
 use super::{DecisionRequest, DecisionView, Principal, Vault, VaultError, VaultResult};
@@ -56,7 +56,7 @@ impl Vault {
         let field =
             |name: &str| format!("{prefix}{}{name}", if prefix.is_empty() { "" } else { "." });
         // The subject and the suppression hashes to check.
-        let (subject, mut hashes): (Option<Uuid>, Vec<(String, Vec<u8>)>) =
+        let (subject, hashes): (Option<Uuid>, Vec<(String, Vec<u8>)>) =
             match (&req.subject_id, &req.identifier) {
                 (Some(id), None) => (Some(*id), Vec::new()),
                 (None, Some(identifier)) => {
@@ -79,48 +79,18 @@ impl Vault {
                     ));
                 }
             };
-        let (subject_type, ctx) = match subject {
-            Some(id) => {
-                let row = self
-                    .store
-                    .get_subject(self.tenant, id)
-                    .await
-                    .map_err(VaultError::store("subject"))?;
-                let identifiers = self
-                    .store
-                    .list_identifiers(self.tenant, id)
-                    .await
-                    .map_err(VaultError::store("subject"))?;
-                hashes.extend(
-                    identifiers
-                        .into_iter()
-                        .filter(|i| SUPPRESSIBLE.contains(&i.kind.as_str()))
-                        .map(|i| (i.kind, i.blind_index)),
-                );
-                let ctx = self
-                    .store
-                    .consent_context(self.tenant, id)
-                    .await
-                    .map_err(VaultError::store("subject"))?;
-                (Some(row.subject_type), ctx)
-            }
+        let loaded = match subject {
+            Some(id) => Some(self.decision_context(id, hashes.clone()).await?),
+            None => None,
+        };
+        let suppressed = match &loaded {
+            Some(l) => l.suppressed,
+            None => self.any_suppressed(&hashes).await?,
+        };
+        let (subject_type, ctx) = match loaded {
+            Some(l) => (Some(l.subject_type), l.ctx),
             None => (None, Default::default()),
         };
-        let mut suppressed = false;
-        for (kind, hash) in hashes {
-            if !SUPPRESSIBLE.contains(&kind.as_str()) {
-                continue;
-            }
-            let hits = self
-                .store
-                .suppressed_among(self.tenant, &kind, vec![hash])
-                .await
-                .map_err(VaultError::store("suppression"))?;
-            if !hits.is_empty() {
-                suppressed = true;
-                break;
-            }
-        }
         let consent = core_state(&ctx.state);
         let objections = core_objections(&ctx.objections);
         let input = DecisionInput {
@@ -146,5 +116,66 @@ impl Vault {
             decision_id: new_id(),
             subject_id: subject,
         })
+    }
+}
+
+/// What a decision needs about one known subject.
+pub(crate) struct SubjectContext {
+    pub subject_type: String,
+    pub ctx: ConsentContext,
+    pub suppressed: bool,
+}
+
+impl Vault {
+    /// Loads the subject's type, consent context and whether any of its email/phone
+    /// identifiers (or `extra` hashes) is on the suppression list.
+    pub(crate) async fn decision_context(
+        &self,
+        id: Uuid,
+        mut hashes: Vec<(String, Vec<u8>)>,
+    ) -> VaultResult<SubjectContext> {
+        let row = self
+            .store
+            .get_subject(self.tenant, id)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let identifiers = self
+            .store
+            .list_identifiers(self.tenant, id)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        hashes.extend(
+            identifiers
+                .into_iter()
+                .filter(|i| SUPPRESSIBLE.contains(&i.kind.as_str()))
+                .map(|i| (i.kind, i.blind_index)),
+        );
+        let ctx = self
+            .store
+            .consent_context(self.tenant, id)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        Ok(SubjectContext {
+            subject_type: row.subject_type,
+            ctx,
+            suppressed: self.any_suppressed(&hashes).await?,
+        })
+    }
+
+    async fn any_suppressed(&self, hashes: &[(String, Vec<u8>)]) -> VaultResult<bool> {
+        for (kind, hash) in hashes {
+            if !SUPPRESSIBLE.contains(&kind.as_str()) {
+                continue;
+            }
+            let hits = self
+                .store
+                .suppressed_among(self.tenant, kind, vec![hash.clone()])
+                .await
+                .map_err(VaultError::store("suppression"))?;
+            if !hits.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

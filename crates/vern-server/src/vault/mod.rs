@@ -15,6 +15,7 @@
 mod consent;
 mod consent_types;
 mod decisions;
+mod events;
 mod identifiers;
 mod keys;
 mod receipts;
@@ -37,6 +38,7 @@ use crate::error::FieldError;
 
 pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
+pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use types::*;
 

@@ -7,6 +7,7 @@ mod bad_input;
 mod canary;
 mod consent;
 mod crypto;
+mod events;
 mod helpers;
 mod openapi;
 mod records;

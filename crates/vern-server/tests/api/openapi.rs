@@ -46,6 +46,10 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/v1/decisions"),
     ("post", "/v1/decisions/bulk"),
     ("get", "/.well-known/jwks.json"),
+    ("post", "/v1/events"),
+    ("get", "/v1/events/drops"),
+    ("get", "/v1/subjects/{subject_id}/profile"),
+    ("get", "/.well-known/gpc.json"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &[
@@ -54,6 +58,7 @@ const UNAUTHENTICATED: &[&str] = &[
     "/metrics",
     "/openapi.json",
     "/.well-known/jwks.json",
+    "/.well-known/gpc.json",
 ];
 
 async fn spec(app: &crate::helpers::TestApp) -> Value {

@@ -92,6 +92,33 @@ CREATE TABLE suppression (
     PRIMARY KEY (tenant_id, kind, hash)
 );
 
+-- Behavioural events admitted for profiling (after the consent check at the door). The event
+-- itself (kind, topic) is sealed with the subject key; the interest profile is derived from
+-- these rows, so deleting them deletes the profile.
+CREATE TABLE events (
+    tenant_id    BYTEA   NOT NULL,
+    id           BYTEA   NOT NULL,
+    subject_id   BYTEA   NOT NULL,
+    purpose      TEXT    NOT NULL,
+    channel      TEXT,
+    at           BIGINT  NOT NULL,
+    ip_truncated TEXT,
+    body_ct      BYTEA   NOT NULL,
+    created_at   BIGINT  NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, subject_id) REFERENCES subjects (tenant_id, id) ON DELETE CASCADE
+);
+
+CREATE INDEX events_subject_idx ON events (tenant_id, subject_id, id);
+
+-- Events dropped at the door, counted per reason (shared by every node).
+CREATE TABLE event_drops (
+    tenant_id BYTEA   NOT NULL,
+    reason    TEXT    NOT NULL,
+    n         BIGINT  NOT NULL,
+    PRIMARY KEY (tenant_id, reason)
+);
+
 -- vern_refuse_change() comes from 0001.
 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
     FOR EACH ROW EXECUTE FUNCTION vern_refuse_change();

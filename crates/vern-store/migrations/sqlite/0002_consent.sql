@@ -111,3 +111,30 @@ CREATE TRIGGER suppression_no_delete BEFORE DELETE ON suppression
 BEGIN
     SELECT RAISE(ABORT, 'append-only: suppression cannot be deleted from');
 END;
+
+-- Behavioural events admitted for profiling (after the consent check at the door). The event
+-- itself (kind, topic) is sealed with the subject key; the interest profile is derived from
+-- these rows, so deleting them deletes the profile.
+CREATE TABLE events (
+    tenant_id    BLOB    NOT NULL,
+    id           BLOB    NOT NULL,
+    subject_id   BLOB    NOT NULL,
+    purpose      TEXT    NOT NULL,
+    channel      TEXT,
+    at           INTEGER NOT NULL,
+    ip_truncated TEXT,
+    body_ct      BLOB    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, subject_id) REFERENCES subjects (tenant_id, id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX events_subject_idx ON events (tenant_id, subject_id, id);
+
+-- Events dropped at the door, counted per reason (shared by every node).
+CREATE TABLE event_drops (
+    tenant_id BLOB    NOT NULL,
+    reason    TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, reason)
+) STRICT, WITHOUT ROWID;

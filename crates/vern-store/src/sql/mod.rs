@@ -12,6 +12,7 @@ mod audit;
 mod bulk;
 mod consent;
 mod error;
+mod events;
 mod keys;
 mod migrations;
 mod rows;

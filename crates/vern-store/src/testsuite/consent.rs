@@ -275,3 +275,47 @@ pub async fn consent_tables_are_append_only(store: &SqlStore) {
     }
     assert_eq!(store.verify_consent_chain(tenant).await.unwrap(), Ok(1));
 }
+
+pub async fn events_ingest_count_and_purge<S: Store + crate::EventStore>(store: &S) {
+    use crate::events::EventRow;
+    let tenant = Uuid::now_v7();
+    let new = new_subject(tenant);
+    let id = new.subject.id;
+    store.create_subject(new).await.unwrap();
+    let event = |subject| EventRow {
+        tenant_id: tenant,
+        id: Uuid::now_v7(),
+        subject_id: subject,
+        purpose: "marketing.profiling".into(),
+        channel: Some("website".into()),
+        at: now(),
+        ip_truncated: Some("192.0.2.0".into()),
+        body_ct: bytes(40),
+        created_at: now(),
+    };
+    let drops = |n| vec![("gpc".to_owned(), n), ("no_consent".to_owned(), 0)];
+    store
+        .ingest_events(tenant, vec![event(id), event(id)], drops(3))
+        .await
+        .unwrap();
+    store.ingest_events(tenant, vec![], drops(2)).await.unwrap();
+    assert_eq!(store.subject_events(tenant, id).await.unwrap().len(), 2);
+    assert_eq!(
+        store.event_drop_counts(tenant).await.unwrap(),
+        vec![("gpc".to_owned(), 5)]
+    );
+    // An event of nobody: nothing of the batch is stored.
+    let ghost = store
+        .ingest_events(tenant, vec![event(id), event(Uuid::now_v7())], drops(1))
+        .await;
+    assert_not_found(ghost, "event of an unknown subject");
+    assert_eq!(store.subject_events(tenant, id).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .purge_events(tenant, id, vec![audit(tenant, "profile.delete", Some(id))])
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(store.subject_events(tenant, id).await.unwrap().is_empty());
+}

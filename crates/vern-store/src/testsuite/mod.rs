@@ -26,7 +26,7 @@ use crate::model::{
 use crate::{Store, StoreError, StoreResult};
 
 /// Runs every generic scenario against `store`, which must be migrated.
-pub async fn run_all<S: Store + crate::ConsentStore>(store: &S) {
+pub async fn run_all<S: Store + crate::ConsentStore + crate::EventStore>(store: &S) {
     subjects_create_get_update(store).await;
     subjects_list_keyset(store).await;
     identifiers_lifecycle(store).await;
@@ -42,6 +42,7 @@ pub async fn run_all<S: Store + crate::ConsentStore>(store: &S) {
     rewrap_touches_only_old_kek(store).await;
     consent_ledger_and_projection(store).await;
     objections_restriction_and_suppression(store).await;
+    events_ingest_count_and_purge(store).await;
 }
 
 /// A moving clock: strictly increasing Unix microseconds, so every write has its own time.

@@ -253,11 +253,11 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        16,
+        18,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 10, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 11, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 8, "{:?}", postgres.triggers);
 
     assert_eq!(

@@ -46,6 +46,7 @@ conformance!(
     consent_ledger_and_projection,
     objections_restriction_and_suppression,
     consent_tables_are_append_only,
+    events_ingest_count_and_purge,
     // All scenarios in one store: none may depend on an empty database.
     run_all,
 );

@@ -7,6 +7,7 @@
 //! The interest profile is derived from the stored events when read, so deleting the events
 //! (on withdrawal of the consent, or an objection) deletes the profile with them.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -135,13 +136,13 @@ impl Vault {
                 Option<(super::decisions::SubjectContext, SubjectKey)>,
             > = HashMap::new();
             for e in &batch.events {
-                if !subjects.contains_key(&e.subject_id) {
+                if let Entry::Vacant(slot) = subjects.entry(e.subject_id) {
                     let loaded = match self.decision_context(e.subject_id, Vec::new()).await {
                         Ok(ctx) => Some((ctx, self.subject_key(e.subject_id).await?)),
                         Err(VaultError::NotFound(_)) => None,
                         Err(other) => return Err(other),
                     };
-                    subjects.insert(e.subject_id, loaded);
+                    slot.insert(loaded);
                 }
                 let Some(Some((sc, key))) = subjects.get(&e.subject_id) else {
                     *dropped.entry("unknown_subject".into()).or_default() += 1;

@@ -107,6 +107,35 @@ impl Reason {
     }
 }
 
+/// The summary bucket of a reason given by its code (as the API returns it).
+pub fn bucket_of(code: &str) -> &'static str {
+    ALL_REASONS
+        .iter()
+        .find(|r| r.as_str() == code)
+        .map_or("not_applicable", |r| r.bucket())
+}
+
+const ALL_REASONS: [Reason; 18] = [
+    Reason::LegalBasis,
+    Reason::ConsentGiven,
+    Reason::ExistingCustomer,
+    Reason::RoleAddress,
+    Reason::CompellingGrounds,
+    Reason::UnknownPurpose,
+    Reason::UnknownMessageClass,
+    Reason::UnknownChannel,
+    Reason::ChannelNotInClass,
+    Reason::PurposeMismatch,
+    Reason::UnknownSubjectType,
+    Reason::SubjectTypeNotCovered,
+    Reason::Restricted,
+    Reason::Suppressed,
+    Reason::Objected,
+    Reason::NoConsent,
+    Reason::ConsentWithdrawn,
+    Reason::ConsentExpired,
+];
+
 /// A subject's objections (Art. 21) as the decision needs them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Objections {

@@ -306,3 +306,14 @@ fn mismatched_inputs_are_named() {
         Reason::SubjectTypeNotCovered,
     );
 }
+
+#[test]
+fn every_reason_has_a_bucket_by_its_code() {
+    for r in ALL_REASONS {
+        assert_eq!(bucket_of(r.as_str()), r.bucket(), "{}", r.as_str());
+        let json = serde_json::to_value(r).unwrap();
+        assert_eq!(json, r.as_str(), "serde name matches the code");
+    }
+    assert_eq!(bucket_of("no_consent"), "no_consent");
+    assert_eq!(bucket_of("whatever"), "not_applicable");
+}

@@ -2,8 +2,10 @@
 //! 100,000 requests, within the server's body limit): may this be done, and why.
 
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header;
+use utoipa_axum::router::UtoipaMethodRouter;
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -27,6 +29,19 @@ pub async fn decide(
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> Result<ApiJson<DecisionView>, ApiError> {
     Ok(ApiJson(state.vault().decide(&who, &req).await?))
+}
+
+/// Body limit of the bulk route: 100,000 requests of a few hundred bytes each.
+pub const BULK_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The bulk route with its own body limit (the server-wide one is for single resources).
+pub fn with_bulk_limit(route: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, router) = route;
+    (
+        schemas,
+        paths,
+        router.layer(DefaultBodyLimit::max(BULK_BODY_LIMIT)),
+    )
 }
 
 /// Decides many requests, answering in order. Send a JSON array (`application/json`) or one

@@ -58,7 +58,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::event_drops))
         .routes(routes!(events::get_profile))
         .routes(routes!(events::gpc_json))
-        .routes(routes!(decisions::decide_bulk))
+        // A bulk call carries up to 100,000 recipients: it gets a body limit of its own.
+        .routes(decisions::with_bulk_limit(routes!(decisions::decide_bulk)))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

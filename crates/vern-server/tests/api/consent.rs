@@ -741,3 +741,17 @@ async fn two_nodes_on_postgres_honour_a_withdrawal_and_an_objection_at_once() {
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(decide(&app, &order).await["allowed"], false);
 }
+
+#[tokio::test]
+async fn a_bulk_call_takes_bodies_beyond_the_server_limit_but_not_beyond_100k_items() {
+    let app = spawn_app().await;
+    let item = json!({"subject_id": "01936f5e-0000-7000-8000-000000000000", "purpose": "support"});
+    let too_many = Value::Array(vec![item; 100_001]);
+    let r = app
+        .post(&app.admin_token, "/v1/decisions/bulk", &too_many)
+        .await;
+    // Several megabytes: past the 1 MiB server-wide limit, so this 422 (not 413) shows the
+    // bulk route's own limit; the count is what is refused.
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p.to_string().contains("too_many_items"), "{p}");
+}

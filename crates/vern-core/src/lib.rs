@@ -12,9 +12,13 @@
 //! - [`identifier`]: identifier kinds and their normalisation before indexing.
 //! - [`records`]: the write rules for records, derived from the policy.
 //! - [`access`]: what a role may do and which categories it may see.
+//! - [`consent`]: the consent ledger's events and how they fold into current state.
+//! - [`decision`]: may this subject's data be used for this purpose, channel and message.
 
 pub mod access;
+pub mod consent;
 pub mod crypto;
+pub mod decision;
 pub mod disclosure;
 pub mod identifier;
 pub mod ids;

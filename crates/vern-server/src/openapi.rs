@@ -56,6 +56,14 @@ pub fn base() -> OpenApi {
         ),
         ("tokens", "API tokens and their roles"),
         ("audit", "The hash-chained audit log"),
+        (
+            "consent",
+            "Consent ledger, objections, restriction and the auditors' export",
+        ),
+        (
+            "decisions",
+            "May this be done: purpose, channel and message class",
+        ),
         ("operations", "Health, readiness, metrics and this document"),
     ]
     .into_iter()

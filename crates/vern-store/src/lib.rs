@@ -14,10 +14,14 @@
 //! - [`SqlStore`]: the implementation, one code path for both backends (sqlx `Any`), chosen
 //!   from the URL ([`Backend`]); its docs say what it guarantees (durability, locking).
 //! - [`audit_chain`]: the audit log's hash chain as pure functions, for verifying exports.
+//! - [`consent`]: the consent ledger (hash-chained), objections, restriction, suppression.
+//! - [`events`]: behavioural events admitted for profiling, and drop counts.
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
+pub mod consent;
 pub mod disclosures;
+pub mod events;
 pub mod import;
 pub mod model;
 mod sql;
@@ -25,7 +29,9 @@ mod sql;
 pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
+pub use consent::ConsentStore;
 pub use disclosures::{DisclosureRow, DisclosureStore};
+pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use model::*;
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};

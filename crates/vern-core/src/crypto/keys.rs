@@ -90,7 +90,7 @@ impl MasterKey {
         id
     }
 
-    fn kek(&self) -> &[u8; KEY_LEN] {
+    pub(super) fn kek(&self) -> &[u8; KEY_LEN] {
         &self.kek
     }
 }

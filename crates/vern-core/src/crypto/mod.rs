@@ -24,6 +24,7 @@
 mod keys;
 mod primitives;
 mod seal;
+mod signing;
 mod token;
 
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod tests;
 
 pub use keys::{BlindIndexKey, KEY_LEN, MasterKey, SubjectKey};
 pub use seal::{Aad, open, seal};
+pub use signing::ReceiptSigningKey;
 pub use token::{TOKEN_PREFIX, constant_time_eq, generate_token, hash_token};
 
 /// What can go wrong in this module. Messages say what failed, never with which secret.

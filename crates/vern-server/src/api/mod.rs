@@ -3,7 +3,10 @@
 //! without its place in the OpenAPI document (and the reverse).
 
 pub mod audit;
+pub mod consent;
+pub mod decisions;
 pub mod disclosures;
+pub mod events;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
@@ -49,6 +52,20 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosures::list_subject_disclosures))
         .routes(routes!(public::subprocessors_json))
         .routes(routes!(public::subprocessors_html))
+        .routes(routes!(consent::record_consent, consent::get_consents))
+        .routes(routes!(consent::consent_history))
+        .routes(routes!(consent::export_consents))
+        .routes(routes!(consent::record_objection))
+        .routes(routes!(consent::record_grounds))
+        .routes(routes!(consent::set_restriction))
+        .routes(routes!(consent::jwks))
+        .routes(routes!(decisions::decide))
+        .routes(routes!(events::ingest_events))
+        .routes(routes!(events::event_drops))
+        .routes(routes!(events::get_profile))
+        .routes(routes!(events::gpc_json))
+        // A bulk call carries up to 100,000 recipients: it gets a body limit of its own.
+        .routes(decisions::with_bulk_limit(routes!(decisions::decide_bulk)))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

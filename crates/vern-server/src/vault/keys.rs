@@ -1,6 +1,6 @@
-//! Master-key rotation: re-wrap every subject key (and the blind-index key) still wrapped under
-//! an earlier master key with the current one. Data is never re-encrypted: that is the point of
-//! envelope encryption. Until rotation finishes, the vault opens old keys with `previous`.
+//! Master-key rotation: re-wrap every subject key (and the keyring's blind-index and
+//! receipt-signing keys) still wrapped under an earlier master key with the current one. Data
+//! is never re-encrypted: that is the point of envelope encryption. Until rotation finishes, the vault opens old keys with `previous`.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,7 @@ impl Vault {
         }
         let current = self.master.kek_id().to_vec();
         self.rotate_blind_index_key(&current).await?;
+        self.rotate_receipt_key(&current).await?;
         let mut moved = 0u64;
         loop {
             let rows = self

@@ -12,9 +12,14 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+mod consent;
+mod consent_types;
+mod decisions;
 mod disclosures;
+mod events;
 mod identifiers;
 mod keys;
+mod receipts;
 mod records;
 mod subjects;
 mod tokens;
@@ -25,14 +30,18 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::{self, Permission};
-use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, SubjectKey};
+use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, ReceiptSigningKey, SubjectKey};
 use vern_core::ids::{Clock, DEFAULT_TENANT, from_micros, new_id, to_micros};
 use vern_policy::Policy;
 use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
 
 use crate::error::FieldError;
 
+pub use consent_types::*;
+pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
+pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
+pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.
@@ -94,6 +103,8 @@ pub struct Vault {
     /// Earlier master keys, to unwrap keys that rotation has not reached yet.
     previous: Vec<MasterKey>,
     blind: BlindIndexKey,
+    /// Signs consent receipts.
+    receipts: ReceiptSigningKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
 }
@@ -146,12 +157,14 @@ impl Vault {
                 )
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
+        let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
         Ok(Vault {
             store,
             policy,
             master,
             previous,
             blind,
+            receipts,
             clock,
             tenant: DEFAULT_TENANT,
         })

@@ -325,6 +325,10 @@ impl Vault {
             .get_subject(self.tenant, id)
             .await
             .map_err(VaultError::store("subject"))?;
+        // The addresses go on the suppression list first, while their blind indexes still
+        // exist: an erased person must not be marketed to again if a list brings them back.
+        self.suppress_subject(who, id, &super::consent::SUPPRESSIBLE, "erasure")
+            .await?;
         let audit = vec![self.audit(who, "subject.erase", Some(id), None, json!({}))];
         self.store
             .erase_subject(self.tenant, id, self.now(), audit)

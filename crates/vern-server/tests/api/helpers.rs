@@ -212,6 +212,13 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The URL of this app's PostgreSQL database (`None` on SQLite), for a second node.
+    pub fn postgres_url(&self) -> Option<String> {
+        self.pg
+            .as_ref()
+            .map(|(admin, name)| replace_db(admin, name))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -39,6 +39,21 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/subjects/{subject_id}/disclosures"),
     ("get", "/v1/public/subprocessors"),
     ("get", "/public/subprocessors"),
+    // Consent, objections, restriction, decisions.
+    ("get", "/v1/subjects/{subject_id}/consents"),
+    ("post", "/v1/subjects/{subject_id}/consents"),
+    ("get", "/v1/subjects/{subject_id}/consents/history"),
+    ("get", "/v1/consents/export"),
+    ("post", "/v1/subjects/{subject_id}/objections"),
+    ("post", "/v1/subjects/{subject_id}/objections/grounds"),
+    ("put", "/v1/subjects/{subject_id}/restriction"),
+    ("post", "/v1/decisions"),
+    ("post", "/v1/decisions/bulk"),
+    ("get", "/.well-known/jwks.json"),
+    ("post", "/v1/events"),
+    ("get", "/v1/events/drops"),
+    ("get", "/v1/subjects/{subject_id}/profile"),
+    ("get", "/.well-known/gpc.json"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &[
@@ -48,6 +63,8 @@ const UNAUTHENTICATED: &[&str] = &[
     "/openapi.json",
     "/v1/public/subprocessors",
     "/public/subprocessors",
+    "/.well-known/jwks.json",
+    "/.well-known/gpc.json",
 ];
 
 async fn spec(app: &crate::helpers::TestApp) -> Value {

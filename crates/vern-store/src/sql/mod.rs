@@ -10,8 +10,10 @@
 
 mod audit;
 mod bulk;
+mod consent;
 mod disclosures;
 mod error;
+mod events;
 mod import;
 mod keys;
 mod migrations;

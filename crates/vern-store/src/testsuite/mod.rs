@@ -8,6 +8,7 @@
 // Test code: a failed expectation must stop the scenario loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod consent;
 mod data;
 mod other;
 
@@ -15,6 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use uuid::Uuid;
 
+pub use self::consent::*;
 pub use self::data::*;
 pub use self::other::*;
 use crate::audit_chain::{GENESIS_HASH, verify_chain};
@@ -24,7 +26,7 @@ use crate::model::{
 use crate::{Store, StoreError, StoreResult};
 
 /// Runs every generic scenario against `store`, which must be migrated.
-pub async fn run_all<S: Store>(store: &S) {
+pub async fn run_all<S: Store + crate::ConsentStore + crate::EventStore>(store: &S) {
     subjects_create_get_update(store).await;
     subjects_list_keyset(store).await;
     identifiers_lifecycle(store).await;
@@ -38,6 +40,9 @@ pub async fn run_all<S: Store>(store: &S) {
     idempotency_put_get(store).await;
     keyring_put_if_absent(store).await;
     rewrap_touches_only_old_kek(store).await;
+    consent_ledger_and_projection(store).await;
+    objections_restriction_and_suppression(store).await;
+    events_ingest_count_and_purge(store).await;
 }
 
 /// A moving clock: strictly increasing Unix microseconds, so every write has its own time.

@@ -227,8 +227,8 @@ async fn sqlite_schema_is_introspectable() {
     // Key material never sits in the data file.
     assert!(!tables.contains(&("data", "subject_keys")));
     assert!(!tables.contains(&("data", "keyring")));
-    // audit_log, erasure_ledger and disclosures refuse UPDATE and DELETE.
-    assert_eq!(schema.triggers.len(), 6);
+    // 0001: audit_log, erasure_ledger; 0002: consent_events, suppression; 0004: disclosures.
+    assert_eq!(schema.triggers.len(), 10);
 }
 
 #[tokio::test]
@@ -253,12 +253,12 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        12,
+        20,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 9, "{:?}", postgres.indexes);
-    assert_eq!(postgres.triggers.len(), 6, "{:?}", postgres.triggers);
+    assert_eq!(postgres.indexes.len(), 13, "{:?}", postgres.indexes);
+    assert_eq!(postgres.triggers.len(), 10, "{:?}", postgres.triggers);
 
     assert_eq!(
         diff(&sqlite.columns, &postgres.columns),

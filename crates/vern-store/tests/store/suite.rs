@@ -44,6 +44,10 @@ conformance!(
     rewrap_touches_only_old_kek,
     append_only_is_enforced_by_the_database,
     disclosures_are_recorded_and_append_only,
+    consent_ledger_and_projection,
+    objections_restriction_and_suppression,
+    consent_tables_are_append_only,
+    events_ingest_count_and_purge,
     // All scenarios in one store: none may depend on an empty database.
     run_all,
 );

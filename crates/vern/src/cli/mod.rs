@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod campaign;
 mod config;
 mod context;
 mod export;
@@ -79,6 +80,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Marketing campaigns: filter recipient lists through the policy.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Token(cmd) => admin::token(cmd).await.map(|()| true),
             Command::Keys(cmd) => keys::run(cmd).await.map(|()| true),
             Command::Audit(cmd) => admin::audit(cmd).await,
+            Command::Campaign(cmd) => campaign::run(cmd).await.map(|()| true),
         }
     });
     match result {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod backup;
+mod campaign;
 mod import;
 mod keys;
 mod policy;

@@ -1,0 +1,570 @@
+//! Consent, objections, restriction and suppression through the vault: checked by
+//! `vern_core::consent`, proof assembled here (policy hash, notice-text hash, truncated IP),
+//! persisted with its audit entries in one store call.
+//!
+//! Suppression entries are blind indexes of the subject's email and phone identifiers: they
+//! are read from the identifier rows as stored, so no plaintext is opened to suppress.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use vern_core::access::Permission;
+use vern_core::consent::{
+    self as rules, ConsentAction, ConsentEntry, ConsentMethod, ConsentState, ConsentStatus,
+    truncate_ip,
+};
+use vern_core::crypto::{Aad, seal};
+use vern_core::decision::Objections;
+use vern_core::ids::new_id;
+use vern_policy::model::Objection;
+use vern_store::Store;
+use vern_store::consent::{
+    CompellingGrounds, ConsentEventRow, ConsentStateRow, ConsentStore, DIRECT_MARKETING,
+    NewConsentEvent, ObjectionRow, SuppressionRow,
+};
+
+use super::{
+    ConsentEventView, ConsentInput, ConsentOverview, ConsentRecorded, ConsentRequestMeta,
+    ConsentStateView, GroundsInput, ObjectionInput, ObjectionView, Principal, Vault, VaultError,
+    VaultResult, time_of,
+};
+
+/// The AAD field under which compelling grounds are sealed (row: the objection).
+const GROUNDS_FIELD: &str = "objection.grounds";
+/// Identifier kinds a suppression entry is made of.
+pub(crate) const SUPPRESSIBLE: [&str; 2] = ["email", "phone"];
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The projection rows as the core's state.
+pub(crate) fn core_state(rows: &[ConsentStateRow]) -> ConsentState {
+    ConsentState::from_entries(
+        rows.iter()
+            .filter_map(|r| {
+                Some(ConsentEntry {
+                    scope: r.scope.clone(),
+                    channel: r.channel.clone(),
+                    status: ConsentStatus {
+                        action: ConsentAction::parse(&r.action)?,
+                        at: r.at,
+                        expires_at: r.expires_at,
+                        event_id: r.event_id,
+                    },
+                })
+            })
+            .collect(),
+    )
+}
+
+pub(crate) fn core_objections(rows: &[ObjectionRow]) -> Objections {
+    Objections {
+        direct_marketing: rows.iter().any(|o| o.target == DIRECT_MARKETING),
+        purposes: rows
+            .iter()
+            .filter(|o| o.target != DIRECT_MARKETING)
+            .map(|o| (o.target.clone(), o.grounds_at.is_some()))
+            .collect(),
+    }
+}
+
+fn event_view(r: &ConsentEventRow) -> ConsentEventView {
+    let e = &r.event;
+    ConsentEventView {
+        id: e.id,
+        seq: r.seq,
+        subject_id: e.subject_id,
+        scope: e.scope.clone(),
+        channel: e.channel.clone(),
+        action: e.action.clone(),
+        at: time_of(e.at),
+        expires_at: e.expires_at.map(time_of),
+        policy_hash: e.policy_hash.clone(),
+        notice_hash: e.notice_hash.clone(),
+        collection_point: e.collection_point.clone(),
+        method: e.method.clone(),
+        ip_truncated: e.ip_truncated.clone(),
+        user_agent: e.user_agent.clone(),
+        idempotency_key: e.idempotency_key.clone(),
+        actor: e.actor.clone(),
+        hash: hex(&r.hash),
+    }
+}
+
+impl Vault {
+    /// Records a grant, withdrawal or renewal. A retry with the same `Idempotency-Key` returns
+    /// the events first recorded under it instead of recording again.
+    pub async fn record_consent(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        input: &ConsentInput,
+        meta: &ConsentRequestMeta,
+    ) -> VaultResult<ConsentRecorded> {
+        self.require(who, Permission::SubjectsWrite)?;
+        if let Some(key) = &meta.idempotency_key {
+            let history = self.consent_rows(subject).await?;
+            let earlier: Vec<_> = history
+                .iter()
+                .filter(|r| r.event.idempotency_key.as_deref() == Some(key.as_str()))
+                .map(event_view)
+                .collect();
+            if !earlier.is_empty() {
+                return self.recorded(earlier);
+            }
+        }
+        let action = match ConsentAction::parse(&input.action) {
+            Some(
+                a @ (ConsentAction::Granted | ConsentAction::Withdrawn | ConsentAction::Renewed),
+            ) => a,
+            _ => {
+                return Err(VaultError::field(
+                    "action",
+                    "invalid_action",
+                    "expected `granted`, `withdrawn` or `renewed`",
+                ));
+            }
+        };
+        let method = ConsentMethod::parse(&input.method).ok_or_else(|| {
+            VaultError::field(
+                "method",
+                "invalid_method",
+                "expected `checkbox`, `double_opt_in`, `api` or `gpc`",
+            )
+        })?;
+        let point = input.collection_point.trim();
+        if point.is_empty() || point.len() > 200 {
+            return Err(VaultError::field(
+                "collection_point",
+                "invalid_collection_point",
+                "expected 1 to 200 characters naming the form, surface or API client",
+            ));
+        }
+        let scope = self.policy.consent_scope(&input.scope).ok_or_else(|| {
+            VaultError::field(
+                "scope",
+                "unknown_consent_scope",
+                "not a consent scope of the policy",
+            )
+        })?;
+        let lang = input
+            .language
+            .clone()
+            .or_else(|| {
+                self.policy
+                    .raw
+                    .languages
+                    .get_ref()
+                    .first()
+                    .map(|l| l.get_ref().clone())
+            })
+            .unwrap_or_default();
+        if !scope.text.get_ref().contains_key(&lang) {
+            return Err(VaultError::field(
+                "language",
+                "unknown_language",
+                "the consent text is not published in this language",
+            ));
+        }
+        let notice_hash = hex(&Sha256::digest(self.policy.text(&scope.text, &lang)));
+        let rows = self
+            .store
+            .consent_state(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let planned = rules::plan_events(
+            &self.policy,
+            &core_state(&rows),
+            &input.scope,
+            input.channel.as_deref(),
+            action,
+            method,
+            self.clock.now(),
+        )
+        .map_err(|e| {
+            let field = match e {
+                rules::ConsentError::ChannelNotInScope { .. } => "channel",
+                rules::ConsentError::GpcCannotGrant => "method",
+                rules::ConsentError::UnknownScope(_) => "scope",
+                _ => "action",
+            };
+            VaultError::field(field, e.code(), e.to_string())
+        })?;
+        let user_agent = meta
+            .user_agent
+            .as_ref()
+            .map(|ua| ua.chars().take(256).collect::<String>());
+        let events: Vec<NewConsentEvent> = planned
+            .into_iter()
+            .map(|e| NewConsentEvent {
+                tenant_id: self.tenant,
+                id: e.id,
+                subject_id: subject,
+                scope: e.scope,
+                channel: e.channel,
+                action: e.action.as_str().to_owned(),
+                at: e.at,
+                expires_at: e.expires_at,
+                policy_hash: self.policy.content_hash.clone(),
+                notice_hash: notice_hash.clone(),
+                collection_point: point.to_owned(),
+                method: method.as_str().to_owned(),
+                ip_truncated: meta.ip.map(truncate_ip),
+                user_agent: user_agent.clone(),
+                idempotency_key: meta.idempotency_key.clone(),
+                actor: who.actor.to_string(),
+            })
+            .collect();
+        let channels: Vec<&str> = events.iter().map(|e| e.channel.as_str()).collect();
+        let audit = vec![self.audit(
+            who,
+            &format!("consent.{}", action.as_str()),
+            Some(subject),
+            None,
+            json!({ "scope": input.scope, "channels": channels, "method": method.as_str() }),
+        )];
+        let suppress_kinds: Vec<&str> = if action == ConsentAction::Withdrawn && input.unsubscribe {
+            events
+                .iter()
+                .filter_map(|e| match e.channel.as_str() {
+                    "email" => Some("email"),
+                    "sms" | "phone" => Some("phone"),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let stored = self
+            .store
+            .append_consent(events, audit)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        if !suppress_kinds.is_empty() {
+            self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
+                .await?;
+        }
+        // Opting out of profiling deletes the profile and the events it was built from.
+        if action == ConsentAction::Withdrawn && self.scope_feeds_profiling(&input.scope) {
+            self.purge_profile(who, subject, "consent.withdrawn")
+                .await?;
+        }
+        self.recorded(stored.iter().map(event_view).collect())
+    }
+
+    fn recorded(&self, events: Vec<ConsentEventView>) -> VaultResult<ConsentRecorded> {
+        let receipt = self
+            .receipt(&events)
+            .ok_or_else(|| VaultError::Internal("no receipt for recorded consent".into()))?;
+        Ok(ConsentRecorded { events, receipt })
+    }
+
+    async fn consent_rows(&self, subject: Uuid) -> VaultResult<Vec<ConsentEventRow>> {
+        self.store
+            .consent_history(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))
+    }
+
+    /// The subject's ledger entries in order (proof for the person or an auditor).
+    pub async fn consent_history(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+    ) -> VaultResult<Vec<ConsentEventView>> {
+        self.require(who, Permission::SubjectsRead)?;
+        self.subject_row(subject).await?;
+        let rows = self.consent_rows(subject).await?;
+        self.append_audit(vec![self.audit(
+            who,
+            "consent.history.read",
+            Some(subject),
+            None,
+            json!({ "events": rows.len() }),
+        )])
+        .await?;
+        Ok(rows.iter().map(event_view).collect())
+    }
+
+    /// Current consents (expiry applied at the vault's `now`), objections and restriction.
+    pub async fn consent_overview(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+    ) -> VaultResult<ConsentOverview> {
+        self.require(who, Permission::SubjectsRead)?;
+        self.subject_row(subject).await?;
+        let ctx = self
+            .store
+            .consent_context(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let now = self.now();
+        let consents = core_state(&ctx.state)
+            .entries()
+            .iter()
+            .map(|e| ConsentStateView {
+                scope: e.scope.clone(),
+                channel: e.channel.clone(),
+                status: e.status.effective_action(now).as_str().to_owned(),
+                active: e.status.is_active(now),
+                since: time_of(e.status.at),
+                expires_at: e.status.expires_at.map(time_of),
+                event_id: e.status.event_id,
+            })
+            .collect();
+        let objections = ctx
+            .objections
+            .iter()
+            .map(|o| ObjectionView {
+                id: o.id,
+                target: o.target.clone(),
+                created_at: time_of(o.created_at),
+                compelling_grounds: o.grounds_at.is_some(),
+            })
+            .collect();
+        Ok(ConsentOverview {
+            subject_id: subject,
+            consents,
+            objections,
+            restricted: ctx.restricted,
+        })
+    }
+
+    /// The tenant's whole ledger, in order, for auditors (`audit.read`).
+    pub async fn export_consent(&self, who: &Principal) -> VaultResult<Vec<ConsentEventView>> {
+        self.require(who, Permission::AuditRead)?;
+        let mut out = Vec::new();
+        loop {
+            let from = out.last().map_or(1, |v: &ConsentEventView| v.seq + 1);
+            let page = self
+                .store
+                .consent_ledger_page(self.tenant, from, 1000)
+                .await
+                .map_err(VaultError::store("consent ledger"))?;
+            if page.is_empty() {
+                break;
+            }
+            out.extend(page.iter().map(event_view));
+        }
+        self.append_audit(vec![self.audit(
+            who,
+            "consent.export",
+            None,
+            None,
+            json!({ "events": out.len() }),
+        )])
+        .await?;
+        Ok(out)
+    }
+
+    /// Records an objection. To direct marketing (or to any direct-marketing purpose) it is
+    /// absolute: recorded as an objection to all direct marketing, and the subject's email and
+    /// phone go on the suppression list at once.
+    pub async fn object(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        input: &ObjectionInput,
+    ) -> VaultResult<ObjectionView> {
+        self.require(who, Permission::SubjectsWrite)?;
+        self.subject_row(subject).await?;
+        let target = match (&input.purpose, input.direct_marketing) {
+            (None, true) => DIRECT_MARKETING.to_owned(),
+            (Some(p), false) => {
+                let purpose = self.policy.purpose(p).ok_or_else(|| {
+                    VaultError::field("purpose", "unknown_purpose", "not a purpose of the policy")
+                })?;
+                if *purpose.objection.get_ref() == Objection::NotApplicable {
+                    return Err(VaultError::field(
+                        "purpose",
+                        "objection_not_applicable",
+                        "the purpose's legal basis gives no right to object; withdraw consent \
+                         or ask for erasure instead",
+                    ));
+                }
+                if purpose.direct_marketing {
+                    DIRECT_MARKETING.to_owned()
+                } else {
+                    p.clone()
+                }
+            }
+            _ => {
+                return Err(VaultError::field(
+                    "purpose",
+                    "invalid_objection",
+                    "give either `direct_marketing: true` or one `purpose`",
+                ));
+            }
+        };
+        let row = ObjectionRow {
+            tenant_id: self.tenant,
+            id: new_id(),
+            subject_id: subject,
+            target: target.clone(),
+            created_at: self.now(),
+            grounds_ct: None,
+            grounds_at: None,
+            grounds_by: None,
+        };
+        let audit = vec![self.audit(
+            who,
+            "objection.record",
+            Some(subject),
+            (target != DIRECT_MARKETING).then_some(target.as_str()),
+            json!({ "target": target }),
+        )];
+        let stored = self
+            .store
+            .add_objection(row, audit)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        if target == DIRECT_MARKETING {
+            self.suppress_subject(who, subject, &SUPPRESSIBLE, "objection")
+                .await?;
+        }
+        let stops_profiling =
+            target == DIRECT_MARKETING || self.policy.purpose(&target).is_some_and(|p| p.profiling);
+        if stops_profiling {
+            self.purge_profile(who, subject, "objection").await?;
+        }
+        Ok(ObjectionView {
+            id: stored.id,
+            target: stored.target,
+            created_at: time_of(stored.created_at),
+            compelling_grounds: stored.grounds_at.is_some(),
+        })
+    }
+
+    /// A DPO records compelling legitimate grounds against an objection to one purpose. Needs
+    /// both `subjects.write` and `audit.read` (the DPO's and admin's combination in the
+    /// bundled policy); never possible for an absolute-objection purpose (Art. 21(3)).
+    pub async fn record_compelling_grounds(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        input: &GroundsInput,
+    ) -> VaultResult<()> {
+        self.require(who, Permission::SubjectsWrite)?;
+        self.require(who, Permission::AuditRead)?;
+        let purpose = self.policy.purpose(&input.purpose).ok_or_else(|| {
+            VaultError::field("purpose", "unknown_purpose", "not a purpose of the policy")
+        })?;
+        if *purpose.objection.get_ref() != Objection::Relative || purpose.direct_marketing {
+            return Err(VaultError::field(
+                "purpose",
+                "grounds_not_applicable",
+                "compelling grounds can only outweigh an objection to a relative-objection \
+                 purpose (Art. 21(1)), never to direct marketing",
+            ));
+        }
+        let text = input.grounds.trim();
+        if text.is_empty() || text.len() > 4000 {
+            return Err(VaultError::field(
+                "grounds",
+                "invalid_grounds",
+                "expected 1 to 4000 characters of reasoning",
+            ));
+        }
+        let ctx = self
+            .store
+            .consent_context(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let objection = ctx
+            .objections
+            .iter()
+            .find(|o| o.target == input.purpose)
+            .ok_or(VaultError::NotFound("objection to this purpose"))?;
+        let key = self.subject_key(subject).await?;
+        let aad = Aad {
+            tenant: self.tenant,
+            subject,
+            record: objection.id,
+            field: GROUNDS_FIELD,
+        };
+        let grounds = CompellingGrounds {
+            tenant_id: self.tenant,
+            subject_id: subject,
+            target: input.purpose.clone(),
+            grounds_ct: seal(&key, &aad, text.as_bytes())?,
+            at: self.now(),
+            by: who.actor.to_string(),
+        };
+        let audit = vec![self.audit(
+            who,
+            "objection.compelling_grounds",
+            Some(subject),
+            Some(&input.purpose),
+            json!({ "objection": objection.id }),
+        )];
+        self.store
+            .set_compelling_grounds(grounds, audit)
+            .await
+            .map_err(VaultError::store("objection"))
+    }
+
+    /// Restricts processing (Art. 18) or lifts the restriction.
+    pub async fn set_restriction(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        restricted: bool,
+    ) -> VaultResult<()> {
+        self.require(who, Permission::SubjectsWrite)?;
+        self.subject_row(subject).await?;
+        let action = if restricted {
+            "subject.restrict"
+        } else {
+            "subject.unrestrict"
+        };
+        let audit = vec![self.audit(who, action, Some(subject), None, json!({}))];
+        self.store
+            .set_restricted(self.tenant, subject, restricted, self.now(), audit)
+            .await
+            .map_err(VaultError::store("subject"))
+    }
+
+    /// Puts the subject's identifiers of `kinds` on the suppression list (by their stored
+    /// blind indexes). Called on objection, unsubscribe and before erasure.
+    pub(crate) async fn suppress_subject(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        kinds: &[&str],
+        reason: &str,
+    ) -> VaultResult<()> {
+        let identifiers = self
+            .store
+            .list_identifiers(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let now = self.now();
+        let rows: Vec<SuppressionRow> = identifiers
+            .into_iter()
+            .filter(|i| kinds.contains(&i.kind.as_str()))
+            .map(|i| SuppressionRow {
+                tenant_id: self.tenant,
+                kind: i.kind,
+                hash: i.blind_index,
+                reason: reason.to_owned(),
+                created_at: now,
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let audit = vec![self.audit(
+            who,
+            "suppression.add",
+            Some(subject),
+            None,
+            json!({ "reason": reason, "entries": rows.len() }),
+        )];
+        self.store
+            .add_suppression(rows, audit)
+            .await
+            .map_err(VaultError::store("subject"))
+    }
+}

@@ -1,0 +1,295 @@
+//! Behavioural events for profiling, enforced at the door: each event is decided like any
+//! other use of the subject's data (`vern_core::decision`), and only admitted events are
+//! stored, sealed with the subject key. Events sent with `Sec-GPC: 1`, of subjects without the
+//! consent the purpose needs, with an objection, restricted or suppressed are dropped and
+//! counted (shared counters in the database, and a Prometheus counter per node).
+//!
+//! The interest profile is derived from the stored events when read, so deleting the events
+//! (on withdrawal of the consent, or an objection) deletes the profile with them.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use vern_core::access::Permission;
+use vern_core::consent::truncate_ip;
+use vern_core::crypto::{Aad, SubjectKey, open, seal};
+use vern_core::decision::{self, AddressKind, DecisionInput};
+use vern_core::ids::{new_id, to_micros};
+use vern_store::events::{EventRow, EventStore};
+
+use super::consent::{core_objections, core_state};
+use super::{Principal, Vault, VaultError, VaultResult};
+
+/// Most events one batch may carry.
+pub const MAX_EVENTS_PER_BATCH: usize = 10_000;
+/// The AAD field events are sealed under (row: the event).
+const EVENT_FIELD: &str = "event.body";
+/// The drop reason for `Sec-GPC: 1`.
+pub const GPC: &str = "gpc";
+
+/// One behavioural event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    pub subject_id: Uuid,
+    /// What happened: `page_view`, `click`, `email_open`, …
+    #[schema(min_length = 1, max_length = 64)]
+    pub kind: String,
+    /// What it was about (a product area, a newsletter topic); feeds the interest profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Where it was observed: a channel of the policy (`website`, `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<OffsetDateTime>,
+    /// The client's IP address; stored truncated (/24, /48) only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+/// A batch of events for one profiling purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "purpose": "marketing.profiling",
+    "events": [{"subject_id": "01936f5e-0000-7000-8000-000000000000", "kind": "page_view",
+                "topic": "pricing", "channel": "website", "ip": "198.51.100.23"}]
+}))]
+pub struct EventBatch {
+    pub purpose: String,
+    pub events: Vec<EventInput>,
+}
+
+/// What happened to a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IngestSummary {
+    pub accepted: u64,
+    /// Dropped events per reason (`gpc`, `no_consent`, `objected`, `unknown_subject`, …).
+    pub dropped: BTreeMap<String, u64>,
+}
+
+/// The interest profile derived from a subject's admitted events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProfileView {
+    pub subject_id: Uuid,
+    pub events: u64,
+    /// Events per topic.
+    pub topics: BTreeMap<String, u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    kind: String,
+    topic: Option<String>,
+}
+
+impl Vault {
+    /// Decides every event at the door and stores the admitted ones. See the module docs.
+    pub async fn ingest_events(
+        &self,
+        who: &Principal,
+        batch: &EventBatch,
+        gpc: bool,
+    ) -> VaultResult<IngestSummary> {
+        self.require(who, Permission::SubjectsWrite)?;
+        if self.policy.purpose(&batch.purpose).is_none() {
+            return Err(VaultError::field(
+                "purpose",
+                "unknown_purpose",
+                "not a purpose of the policy",
+            ));
+        }
+        if batch.events.len() > MAX_EVENTS_PER_BATCH {
+            return Err(VaultError::field(
+                "events",
+                "too_many_items",
+                format!("at most {MAX_EVENTS_PER_BATCH} events per batch"),
+            ));
+        }
+        for (i, e) in batch.events.iter().enumerate() {
+            if e.kind.is_empty() || e.kind.len() > 64 {
+                return Err(VaultError::field(
+                    format!("events[{i}].kind"),
+                    "invalid_kind",
+                    "expected 1 to 64 characters",
+                ));
+            }
+        }
+        let mut dropped: BTreeMap<String, u64> = BTreeMap::new();
+        let mut rows = Vec::new();
+        if gpc {
+            // Sec-GPC: 1 is the person's general request not to be tracked for others' use:
+            // nothing of the request is kept.
+            dropped.insert(GPC.to_owned(), batch.events.len() as u64);
+        } else {
+            let now = self.now();
+            // Decisions and keys per subject, once per batch.
+            let mut subjects: HashMap<
+                Uuid,
+                Option<(super::decisions::SubjectContext, SubjectKey)>,
+            > = HashMap::new();
+            for e in &batch.events {
+                if let Entry::Vacant(slot) = subjects.entry(e.subject_id) {
+                    let loaded = match self.decision_context(e.subject_id, Vec::new()).await {
+                        Ok(ctx) => Some((ctx, self.subject_key(e.subject_id).await?)),
+                        Err(VaultError::NotFound(_)) => None,
+                        Err(other) => return Err(other),
+                    };
+                    slot.insert(loaded);
+                }
+                let Some(Some((sc, key))) = subjects.get(&e.subject_id) else {
+                    *dropped.entry("unknown_subject".into()).or_default() += 1;
+                    continue;
+                };
+                let consent = core_state(&sc.ctx.state);
+                let objections = core_objections(&sc.ctx.objections);
+                let d = decision::decide(
+                    &self.policy,
+                    &DecisionInput {
+                        purpose: &batch.purpose,
+                        channel: e.channel.as_deref(),
+                        message_class: None,
+                        subject_type: Some(&sc.subject_type),
+                        consent: &consent,
+                        objections: &objections,
+                        restricted: sc.ctx.restricted,
+                        suppressed: sc.suppressed,
+                        address: AddressKind::Personal,
+                        now,
+                    },
+                );
+                if !d.allowed {
+                    *dropped.entry(d.reason.as_str().to_owned()).or_default() += 1;
+                    continue;
+                }
+                let id = new_id();
+                let body = serde_json::to_vec(&Body {
+                    kind: e.kind.clone(),
+                    topic: e.topic.clone(),
+                })
+                .map_err(|err| VaultError::Internal(err.to_string()))?;
+                rows.push(EventRow {
+                    tenant_id: self.tenant,
+                    id,
+                    subject_id: e.subject_id,
+                    purpose: batch.purpose.clone(),
+                    channel: e.channel.clone(),
+                    at: e.at.map_or(now, to_micros),
+                    ip_truncated: e
+                        .ip
+                        .as_deref()
+                        .and_then(|ip| ip.parse().ok())
+                        .map(truncate_ip),
+                    body_ct: seal(key, &self.event_aad(e.subject_id, id), &body)?,
+                    created_at: now,
+                });
+            }
+        }
+        for (reason, n) in &dropped {
+            metrics::counter!("vern_events_dropped_total", "reason" => reason.clone())
+                .increment(*n);
+        }
+        let accepted = rows.len() as u64;
+        self.store
+            .ingest_events(self.tenant, rows, dropped.clone().into_iter().collect())
+            .await
+            .map_err(VaultError::store("subject"))?;
+        Ok(IngestSummary { accepted, dropped })
+    }
+
+    fn event_aad(&self, subject: Uuid, event: Uuid) -> Aad<'static> {
+        Aad {
+            tenant: self.tenant,
+            subject,
+            record: event,
+            field: EVENT_FIELD,
+        }
+    }
+
+    /// The interest profile, derived from the admitted events (audited read).
+    pub async fn profile(&self, who: &Principal, subject: Uuid) -> VaultResult<ProfileView> {
+        self.require(who, Permission::SubjectsRead)?;
+        self.subject_row(subject).await?;
+        let rows = self
+            .store
+            .subject_events(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let mut topics: BTreeMap<String, u64> = BTreeMap::new();
+        if !rows.is_empty() {
+            let key = self.subject_key(subject).await?;
+            for r in &rows {
+                let plain = open(&key, &self.event_aad(subject, r.id), &r.body_ct)?;
+                let body: Body = serde_json::from_slice(&plain)
+                    .map_err(|_| VaultError::Internal(format!("event {} is corrupt", r.id)))?;
+                if let Some(t) = body.topic {
+                    *topics.entry(t).or_default() += 1;
+                }
+            }
+        }
+        self.append_audit(vec![self.audit(
+            who,
+            "profile.read",
+            Some(subject),
+            None,
+            json!({ "events": rows.len() }),
+        )])
+        .await?;
+        Ok(ProfileView {
+            subject_id: subject,
+            events: rows.len() as u64,
+            topics,
+        })
+    }
+
+    /// How many events were dropped at the door, per reason (all nodes).
+    pub async fn event_drops(&self, who: &Principal) -> VaultResult<BTreeMap<String, u64>> {
+        self.require(who, Permission::SubjectsRead)?;
+        Ok(self
+            .store
+            .event_drop_counts(self.tenant)
+            .await
+            .map_err(VaultError::store("event counts"))?
+            .into_iter()
+            .collect())
+    }
+
+    /// Deletes the subject's events and so its profile: on opting out of profiling.
+    pub(crate) async fn purge_profile(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        why: &str,
+    ) -> VaultResult<u64> {
+        let audit = vec![self.audit(
+            who,
+            "profile.delete",
+            Some(subject),
+            None,
+            json!({ "because": why }),
+        )];
+        self.store
+            .purge_events(self.tenant, subject, audit)
+            .await
+            .map_err(VaultError::store("subject"))
+    }
+
+    /// Whether withdrawing `scope` opts out of a profiling purpose (its basis or a gate).
+    pub(crate) fn scope_feeds_profiling(&self, scope: &str) -> bool {
+        self.policy.raw.purposes.iter().any(|p| {
+            p.profiling
+                && (p
+                    .consent_scope
+                    .as_ref()
+                    .is_some_and(|s| s.get_ref() == scope)
+                    || p.gates.iter().any(|g| g.consent_scope.get_ref() == scope))
+        })
+    }
+}

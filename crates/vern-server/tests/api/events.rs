@@ -1,0 +1,185 @@
+//! Profiling events over HTTP: enforcement at the door, GPC, the derived profile and its
+//! deletion on opting out.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use vern_store::events::EventStore;
+
+use crate::helpers::{TestApp, id_of, lead, spawn_app};
+
+async fn ingest(app: &TestApp, body: &Value, gpc: bool) -> Value {
+    let mut req = app
+        .client
+        .post(app.url("/v1/events"))
+        .bearer_auth(&app.admin_token)
+        .json(body);
+    if gpc {
+        req = req.header("Sec-GPC", "1");
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+fn batch(subject: &str, topics: &[&str]) -> Value {
+    let events: Vec<Value> = topics
+        .iter()
+        .map(|t| {
+            json!({"subject_id": subject, "kind": "page_view", "topic": t,
+                        "channel": "website", "ip": "198.51.100.23"})
+        })
+        .collect();
+    json!({"purpose": "marketing.profiling", "events": events})
+}
+
+async fn grant(app: &TestApp, subject: &str, scope: &str) {
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{subject}/consents"),
+            &json!({"scope": scope, "action": "granted", "method": "checkbox",
+                      "collection_point": "cookie-banner"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+async fn profile(app: &TestApp, subject: &str) -> Value {
+    app.get(&app.admin_token, &format!("/v1/subjects/{subject}/profile"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn events_need_consent_and_gpc_drops_them_all() {
+    let app = spawn_app().await;
+    let subject = id_of(&app.create_subject(&lead("ev@example.com")).await);
+    let v = ingest(&app, &batch(&subject, &["pricing", "blog"]), false).await;
+    assert_eq!(v, json!({"accepted": 0, "dropped": {"no_consent": 2}}));
+
+    grant(&app, &subject, "marketing_profiling").await;
+    grant(&app, &subject, "cookies_marketing").await;
+    let v = ingest(
+        &app,
+        &batch(&subject, &["pricing", "pricing", "blog"]),
+        false,
+    )
+    .await;
+    assert_eq!(v["accepted"], 3, "{v}");
+    let p = profile(&app, &subject).await;
+    assert_eq!(p["topics"], json!({"pricing": 2, "blog": 1}));
+
+    // Sec-GPC: 1 drops every event of the request, consent or not, and counts them.
+    let v = ingest(&app, &batch(&subject, &["pricing", "blog"]), true).await;
+    assert_eq!(v, json!({"accepted": 0, "dropped": {"gpc": 2}}));
+    let drops: Value = app
+        .get(&app.admin_token, "/v1/events/drops")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(drops, json!({"gpc": 2, "no_consent": 2}));
+    assert_eq!(profile(&app, &subject).await["events"], 3);
+
+    let tenant = app.vault.tenant();
+    let stored = app
+        .vault
+        .store()
+        .subject_events(tenant, subject.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|e| e.ip_truncated.as_deref() == Some("198.51.100.0"))
+    );
+    let unknown = ingest(
+        &app,
+        &batch("01936f5e-0000-7000-8000-000000000000", &["x"]),
+        false,
+    )
+    .await;
+    assert_eq!(unknown["dropped"], json!({"unknown_subject": 1}));
+
+    let r = app
+        .client
+        .get(app.url("/.well-known/gpc.json"))
+        .send()
+        .await
+        .unwrap();
+    let gpc: Value = r.json().await.unwrap();
+    assert_eq!(gpc["gpc"], true);
+    assert!(gpc["lastUpdate"].is_string());
+}
+
+#[tokio::test]
+async fn opting_out_deletes_the_profile_and_stops_profiling() {
+    let app = spawn_app().await;
+    let subject = id_of(&app.create_subject(&lead("opt@example.com")).await);
+    grant(&app, &subject, "marketing_profiling").await;
+    grant(&app, &subject, "cookies_marketing").await;
+    assert_eq!(
+        ingest(&app, &batch(&subject, &["a", "b"]), false).await["accepted"],
+        2
+    );
+
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{subject}/objections"),
+            &json!({"direct_marketing": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let p = profile(&app, &subject).await;
+    assert_eq!(
+        (p["events"].clone(), p["topics"].clone()),
+        (json!(0), json!({})),
+        "profile gone"
+    );
+    let v = ingest(&app, &batch(&subject, &["a"]), false).await;
+    assert_eq!(v["accepted"], 0, "{v}");
+    let d: Value = app
+        .post(
+            &app.admin_token,
+            "/v1/decisions",
+            &json!({"subject_id": subject, "purpose": "marketing.profiling"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["allowed"], false, "{d}");
+    let audit: Vec<_> = app
+        .audit_entries()
+        .await
+        .into_iter()
+        .map(|r| r.entry.action)
+        .collect();
+    assert!(audit.contains(&"profile.delete".to_owned()));
+
+    // Withdrawing the profiling consent deletes the profile as well.
+    let other = id_of(&app.create_subject(&lead("opt2@example.com")).await);
+    grant(&app, &other, "marketing_profiling").await;
+    grant(&app, &other, "cookies_marketing").await;
+    assert_eq!(
+        ingest(&app, &batch(&other, &["a"]), false).await["accepted"],
+        1
+    );
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{other}/consents"),
+            &json!({"scope": "marketing_profiling", "action": "withdrawn", "method": "api",
+                      "collection_point": "privacy-center"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(profile(&app, &other).await["events"], 0);
+    let v = ingest(&app, &batch(&other, &["a"]), false).await;
+    assert_eq!(v["dropped"], json!({"consent_withdrawn": 1}));
+}

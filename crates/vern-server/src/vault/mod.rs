@@ -18,6 +18,7 @@ mod decisions;
 mod events;
 mod identifiers;
 mod keys;
+mod objections;
 mod receipts;
 mod records;
 mod subjects;

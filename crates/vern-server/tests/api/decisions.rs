@@ -231,3 +231,27 @@ async fn a_bulk_call_takes_bodies_beyond_the_server_limit_but_not_beyond_100k_it
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(p.to_string().contains("too_many_items"), "{p}");
 }
+
+#[tokio::test]
+async fn an_unknown_subject_id_is_a_denial_not_an_error() {
+    let app = spawn_app().await;
+    let gone = id_of(&app.create_subject(&lead("stale@example.com")).await);
+    let r = app
+        .delete(&app.admin_token, &format!("/v1/subjects/{gone}"))
+        .await;
+    assert!(r.status().is_success());
+    let reqs = json!([
+        {"subject_id": gone, "purpose": "marketing.send", "channel": "email"},
+        newsletter_to("someone@example.com"),
+    ]);
+    let r = app
+        .post(&app.admin_token, "/v1/decisions/bulk", &reqs)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(
+        (v[0]["allowed"].clone(), v[0]["reason"].clone()),
+        (json!(false), json!("unknown_subject"))
+    );
+    assert_eq!(v[1]["reason"], "no_consent");
+}

@@ -14,7 +14,8 @@
 //! 5. the legal basis: a consent purpose needs its scope granted and unexpired;
 //! 6. the purpose's gates: electronic-marketing law needs consent on the channel, unless the
 //!    policy enables the existing-customer exception and the subject is an existing customer,
-//!    or the address is a role address (not a natural person's); tracking law needs its consent.
+//!    or the address is a role address (not a natural person's) — but never over a withdrawal
+//!    of that consent; tracking law needs its consent.
 //!
 //! Administrative messages (order confirmations) are decided on their own purpose, which is not
 //! direct marketing, so marketing opt-outs and suppression do not touch them; restriction and an
@@ -272,8 +273,13 @@ pub fn decide(policy: &Policy, input: &DecisionInput<'_>) -> Decision {
                 if input.channel.is_none() {
                     continue;
                 }
+                // The exceptions never override a withdrawal: opting out is exactly what the
+                // existing-customer exception requires be honoured.
                 match consent_holds(policy, input, scope) {
                     Ok(()) => allowed_reason = Reason::ConsentGiven,
+                    Err(Reason::ConsentWithdrawn) => {
+                        return deny(basis, Reason::ConsentWithdrawn);
+                    }
                     Err(_) if input.address == AddressKind::Role => {
                         allowed_reason = Reason::RoleAddress;
                     }

@@ -90,8 +90,21 @@ fn existing_customer_exception_applies_only_to_existing_customers() {
     input.subject_type = Some("customer_contact");
     let d = decide(&p, &input);
     assert_eq!((d.allowed, d.reason), (true, Reason::ExistingCustomer));
-    // The exception requires an easy opt-out; vern records opting out as an objection to
-    // direct marketing, which wins over the exception.
+    // The exception requires an easy opt-out, and an opt-out wins over it: a withdrawn
+    // marketing consent…
+    let withdrawn = fold(&events(
+        &p,
+        "marketing_email",
+        None,
+        ConsentAction::Withdrawn,
+    ));
+    input.consent = &withdrawn;
+    assert_eq!(decide(&p, &input).reason, Reason::ConsentWithdrawn);
+    input.address = AddressKind::Role;
+    assert_eq!(decide(&p, &input).reason, Reason::ConsentWithdrawn);
+    input.address = AddressKind::Personal;
+    input.consent = &empty;
+    // …and an objection to direct marketing.
     let objected = Objections {
         direct_marketing: true,
         purposes: vec![],

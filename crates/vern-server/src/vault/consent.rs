@@ -1,6 +1,6 @@
-//! Consent, objections, restriction and suppression through the vault: checked by
-//! `vern_core::consent`, proof assembled here (policy hash, notice-text hash, truncated IP),
-//! persisted with its audit entries in one store call.
+//! Consent through the vault: checked by `vern_core::consent`, proof assembled here (policy
+//! hash, notice-text hash, truncated IP), persisted with its audit entries in one store call.
+//! Objections, restriction and suppression are in `objections.rs`.
 //!
 //! Suppression entries are blind indexes of the subject's email and phone identifiers: they
 //! are read from the identifier rows as stored, so no plaintext is opened to suppress.
@@ -13,24 +13,16 @@ use vern_core::consent::{
     self as rules, ConsentAction, ConsentEntry, ConsentMethod, ConsentState, ConsentStatus,
     truncate_ip,
 };
-use vern_core::crypto::{Aad, seal};
 use vern_core::decision::Objections;
-use vern_core::ids::new_id;
-use vern_policy::model::Objection;
-use vern_store::Store;
 use vern_store::consent::{
-    CompellingGrounds, ConsentEventRow, ConsentStateRow, ConsentStore, DIRECT_MARKETING,
-    NewConsentEvent, ObjectionRow, SuppressionRow,
+    ConsentEventRow, ConsentStateRow, ConsentStore, DIRECT_MARKETING, NewConsentEvent, ObjectionRow,
 };
 
 use super::{
     ConsentEventView, ConsentInput, ConsentOverview, ConsentRecorded, ConsentRequestMeta,
-    ConsentStateView, GroundsInput, ObjectionInput, ObjectionView, Principal, Vault, VaultError,
-    VaultResult, time_of,
+    ConsentStateView, ObjectionView, Principal, Vault, VaultError, VaultResult, time_of,
 };
 
-/// The AAD field under which compelling grounds are sealed (row: the objection).
-const GROUNDS_FIELD: &str = "objection.grounds";
 /// Identifier kinds a suppression entry is made of.
 pub(crate) const SUPPRESSIBLE: [&str; 2] = ["email", "phone"];
 
@@ -357,214 +349,5 @@ impl Vault {
         )])
         .await?;
         Ok(out)
-    }
-
-    /// Records an objection. To direct marketing (or to any direct-marketing purpose) it is
-    /// absolute: recorded as an objection to all direct marketing, and the subject's email and
-    /// phone go on the suppression list at once.
-    pub async fn object(
-        &self,
-        who: &Principal,
-        subject: Uuid,
-        input: &ObjectionInput,
-    ) -> VaultResult<ObjectionView> {
-        self.require(who, Permission::SubjectsWrite)?;
-        self.subject_row(subject).await?;
-        let target = match (&input.purpose, input.direct_marketing) {
-            (None, true) => DIRECT_MARKETING.to_owned(),
-            (Some(p), false) => {
-                let purpose = self.policy.purpose(p).ok_or_else(|| {
-                    VaultError::field("purpose", "unknown_purpose", "not a purpose of the policy")
-                })?;
-                if *purpose.objection.get_ref() == Objection::NotApplicable {
-                    return Err(VaultError::field(
-                        "purpose",
-                        "objection_not_applicable",
-                        "the purpose's legal basis gives no right to object; withdraw consent \
-                         or ask for erasure instead",
-                    ));
-                }
-                if purpose.direct_marketing {
-                    DIRECT_MARKETING.to_owned()
-                } else {
-                    p.clone()
-                }
-            }
-            _ => {
-                return Err(VaultError::field(
-                    "purpose",
-                    "invalid_objection",
-                    "give either `direct_marketing: true` or one `purpose`",
-                ));
-            }
-        };
-        let row = ObjectionRow {
-            tenant_id: self.tenant,
-            id: new_id(),
-            subject_id: subject,
-            target: target.clone(),
-            created_at: self.now(),
-            grounds_ct: None,
-            grounds_at: None,
-            grounds_by: None,
-        };
-        let audit = vec![self.audit(
-            who,
-            "objection.record",
-            Some(subject),
-            (target != DIRECT_MARKETING).then_some(target.as_str()),
-            json!({ "target": target }),
-        )];
-        let stored = self
-            .store
-            .add_objection(row, audit)
-            .await
-            .map_err(VaultError::store("subject"))?;
-        if target == DIRECT_MARKETING {
-            self.suppress_subject(who, subject, &SUPPRESSIBLE, "objection")
-                .await?;
-        }
-        let stops_profiling =
-            target == DIRECT_MARKETING || self.policy.purpose(&target).is_some_and(|p| p.profiling);
-        if stops_profiling {
-            self.purge_profile(who, subject, "objection").await?;
-        }
-        Ok(ObjectionView {
-            id: stored.id,
-            target: stored.target,
-            created_at: time_of(stored.created_at),
-            compelling_grounds: stored.grounds_at.is_some(),
-        })
-    }
-
-    /// A DPO records compelling legitimate grounds against an objection to one purpose. Needs
-    /// both `subjects.write` and `audit.read` (the DPO's and admin's combination in the
-    /// bundled policy); never possible for an absolute-objection purpose (Art. 21(3)).
-    pub async fn record_compelling_grounds(
-        &self,
-        who: &Principal,
-        subject: Uuid,
-        input: &GroundsInput,
-    ) -> VaultResult<()> {
-        self.require(who, Permission::SubjectsWrite)?;
-        self.require(who, Permission::AuditRead)?;
-        let purpose = self.policy.purpose(&input.purpose).ok_or_else(|| {
-            VaultError::field("purpose", "unknown_purpose", "not a purpose of the policy")
-        })?;
-        if *purpose.objection.get_ref() != Objection::Relative || purpose.direct_marketing {
-            return Err(VaultError::field(
-                "purpose",
-                "grounds_not_applicable",
-                "compelling grounds can only outweigh an objection to a relative-objection \
-                 purpose (Art. 21(1)), never to direct marketing",
-            ));
-        }
-        let text = input.grounds.trim();
-        if text.is_empty() || text.len() > 4000 {
-            return Err(VaultError::field(
-                "grounds",
-                "invalid_grounds",
-                "expected 1 to 4000 characters of reasoning",
-            ));
-        }
-        let ctx = self
-            .store
-            .consent_context(self.tenant, subject)
-            .await
-            .map_err(VaultError::store("subject"))?;
-        let objection = ctx
-            .objections
-            .iter()
-            .find(|o| o.target == input.purpose)
-            .ok_or(VaultError::NotFound("objection to this purpose"))?;
-        let key = self.subject_key(subject).await?;
-        let aad = Aad {
-            tenant: self.tenant,
-            subject,
-            record: objection.id,
-            field: GROUNDS_FIELD,
-        };
-        let grounds = CompellingGrounds {
-            tenant_id: self.tenant,
-            subject_id: subject,
-            target: input.purpose.clone(),
-            grounds_ct: seal(&key, &aad, text.as_bytes())?,
-            at: self.now(),
-            by: who.actor.to_string(),
-        };
-        let audit = vec![self.audit(
-            who,
-            "objection.compelling_grounds",
-            Some(subject),
-            Some(&input.purpose),
-            json!({ "objection": objection.id }),
-        )];
-        self.store
-            .set_compelling_grounds(grounds, audit)
-            .await
-            .map_err(VaultError::store("objection"))
-    }
-
-    /// Restricts processing (Art. 18) or lifts the restriction.
-    pub async fn set_restriction(
-        &self,
-        who: &Principal,
-        subject: Uuid,
-        restricted: bool,
-    ) -> VaultResult<()> {
-        self.require(who, Permission::SubjectsWrite)?;
-        self.subject_row(subject).await?;
-        let action = if restricted {
-            "subject.restrict"
-        } else {
-            "subject.unrestrict"
-        };
-        let audit = vec![self.audit(who, action, Some(subject), None, json!({}))];
-        self.store
-            .set_restricted(self.tenant, subject, restricted, self.now(), audit)
-            .await
-            .map_err(VaultError::store("subject"))
-    }
-
-    /// Puts the subject's identifiers of `kinds` on the suppression list (by their stored
-    /// blind indexes). Called on objection, unsubscribe and before erasure.
-    pub(crate) async fn suppress_subject(
-        &self,
-        who: &Principal,
-        subject: Uuid,
-        kinds: &[&str],
-        reason: &str,
-    ) -> VaultResult<()> {
-        let identifiers = self
-            .store
-            .list_identifiers(self.tenant, subject)
-            .await
-            .map_err(VaultError::store("subject"))?;
-        let now = self.now();
-        let rows: Vec<SuppressionRow> = identifiers
-            .into_iter()
-            .filter(|i| kinds.contains(&i.kind.as_str()))
-            .map(|i| SuppressionRow {
-                tenant_id: self.tenant,
-                kind: i.kind,
-                hash: i.blind_index,
-                reason: reason.to_owned(),
-                created_at: now,
-            })
-            .collect();
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let audit = vec![self.audit(
-            who,
-            "suppression.add",
-            Some(subject),
-            None,
-            json!({ "reason": reason, "entries": rows.len() }),
-        )];
-        self.store
-            .add_suppression(rows, audit)
-            .await
-            .map_err(VaultError::store("subject"))
     }
 }

@@ -10,11 +10,15 @@ use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::decision::{self, AddressKind, DecisionInput};
 use vern_core::ids::new_id;
+use vern_core::records::legal_basis_name;
 use vern_store::Store;
 use vern_store::consent::{ConsentContext, ConsentStore};
 
 use super::consent::{SUPPRESSIBLE, core_objections, core_state};
 use super::{DecisionRequest, DecisionView, Principal, Vault, VaultError, VaultResult};
+
+/// The reason given for a subject id that names no subject.
+pub const UNKNOWN_SUBJECT: &str = "unknown_subject";
 
 /// Most recipients one bulk call may carry.
 pub const MAX_BULK_DECISIONS: usize = 100_000;
@@ -80,7 +84,25 @@ impl Vault {
                 }
             };
         let loaded = match subject {
-            Some(id) => Some(self.decision_context(id, hashes.clone()).await?),
+            Some(id) => match self.decision_context(id, hashes.clone()).await {
+                Ok(l) => Some(l),
+                // An id of no subject (erased, or never known): a denial, not an error, so one
+                // stale id cannot fail a whole campaign list.
+                Err(VaultError::NotFound(_)) => {
+                    return Ok(DecisionView {
+                        allowed: false,
+                        basis: self
+                            .policy
+                            .purpose(&req.purpose)
+                            .map(|p| legal_basis_name(*p.legal_basis.get_ref()).to_owned()),
+                        reason: UNKNOWN_SUBJECT.to_owned(),
+                        policy_version: self.policy.content_hash.clone(),
+                        decision_id: new_id(),
+                        subject_id: Some(id),
+                    });
+                }
+                Err(other) => return Err(other),
+            },
             None => None,
         };
         let suppressed = match &loaded {

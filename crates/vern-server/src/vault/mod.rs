@@ -19,6 +19,7 @@ mod disclosures;
 mod events;
 mod identifiers;
 mod keys;
+mod objections;
 mod receipts;
 mod records;
 mod subjects;

@@ -21,6 +21,8 @@ for _ in $(seq 1 100); do grep -q 'vern listening on' "$OUT" 2>/dev/null && brea
 BASE=$(sed -n 's/^vern listening on //p' "$OUT")
 TOKEN=$(grep -o 'vern_[A-Za-z0-9_-]*' "$ERR" | head -n1)
 [ -n "$BASE" ] && [ -n "$TOKEN" ] || { echo "vern serve did not start"; cat "$ERR"; exit 1; }
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
+export SCHEMATHESIS_HOOKS=schemathesis_hooks
 timeout 600 "$VENV/bin/st" --config-file crates/vern-server/schemathesis.toml run "$BASE/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --phases examples,coverage,fuzzing,stateful --checks all \

@@ -17,13 +17,19 @@
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
+pub mod jobs;
 pub mod model;
+pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
+pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use retention::{
+    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+};
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 
 use std::future::Future;

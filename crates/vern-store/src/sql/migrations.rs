@@ -40,8 +40,14 @@ macro_rules! embed {
     };
 }
 
-pub(super) const SQLITE_DATA: &[Embedded] = &[embed!("sqlite", "0001", 1, "init")];
-pub(super) const POSTGRES_DATA: &[Embedded] = &[embed!("postgres", "0001", 1, "init")];
+pub(super) const SQLITE_DATA: &[Embedded] = &[
+    embed!("sqlite", "0001", 1, "init"),
+    embed!("sqlite", "0003", 3, "retention"),
+];
+pub(super) const POSTGRES_DATA: &[Embedded] = &[
+    embed!("postgres", "0001", 1, "init"),
+    embed!("postgres", "0003", 3, "retention"),
+];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
 pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];
 

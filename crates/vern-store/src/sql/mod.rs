@@ -11,8 +11,10 @@
 mod audit;
 mod bulk;
 mod error;
+mod jobs;
 mod keys;
 mod migrations;
+mod retention;
 mod rows;
 mod store_impl;
 mod subjects;

@@ -6,5 +6,6 @@
 
 mod harness;
 mod parity;
+mod retention;
 mod sqlite;
 mod suite;

@@ -55,6 +55,10 @@ pub fn base() -> OpenApi {
             "Personal-data records, checked against the policy",
         ),
         ("tokens", "API tokens and their roles"),
+        (
+            "retention",
+            "Retention status, legal holds, preview and sweeps",
+        ),
         ("audit", "The hash-chained audit log"),
         ("operations", "Health, readiness, metrics and this document"),
     ]

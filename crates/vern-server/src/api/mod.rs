@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod identifiers;
 pub mod lookup;
 pub mod records;
+pub mod retention;
 pub mod subjects;
 pub mod tokens;
 
@@ -40,6 +41,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             records::delete_record
         ))
         .routes(routes!(lookup::lookup))
+        .routes(routes!(retention::create_hold, retention::list_holds))
+        .routes(routes!(retention::release_hold))
+        .routes(routes!(retention::subject_retention))
+        .routes(routes!(retention::preview))
+        .routes(routes!(retention::run))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::verify_audit))

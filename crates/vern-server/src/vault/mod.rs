@@ -15,6 +15,9 @@
 mod identifiers;
 mod keys;
 mod records;
+mod retention;
+mod retention_forecast;
+pub mod retention_types;
 mod subjects;
 mod tokens;
 pub mod types;
@@ -31,6 +34,8 @@ use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, Subject
 
 use crate::error::FieldError;
 
+pub use retention::SWEEP_BATCH;
+pub use retention_types::*;
 pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.
@@ -94,6 +99,8 @@ pub struct Vault {
     blind: BlindIndexKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
+    /// The policy's retention rules, compiled once (see `vern_core::retention`).
+    retention: Arc<vern_core::retention::RetentionPlan>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -144,7 +151,10 @@ impl Vault {
                 )
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
+        let retention = vern_core::retention::RetentionPlan::new(&policy)
+            .map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(Vault {
+            retention: Arc::new(retention),
             store,
             policy,
             master,

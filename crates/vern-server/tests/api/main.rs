@@ -9,4 +9,5 @@ mod crypto;
 mod helpers;
 mod openapi;
 mod records;
+mod retention;
 mod subjects;

@@ -35,6 +35,12 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/tokens"),
     ("post", "/v1/tokens"),
     ("delete", "/v1/tokens/{token_id}"),
+    ("get", "/v1/retention/holds"),
+    ("post", "/v1/retention/holds"),
+    ("post", "/v1/retention/holds/{hold_id}/release"),
+    ("get", "/v1/retention/preview"),
+    ("post", "/v1/retention/run"),
+    ("get", "/v1/subjects/{subject_id}/retention"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];

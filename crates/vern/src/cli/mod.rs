@@ -9,6 +9,7 @@ mod import;
 mod keys;
 mod master_key;
 mod policy;
+mod retention;
 mod serve;
 
 use std::path::PathBuf;
@@ -79,6 +80,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Retention: sweeps, preview and forecast, recomputing expiries.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Token(cmd) => admin::token(cmd).await.map(|()| true),
             Command::Keys(cmd) => keys::run(cmd).await.map(|()| true),
             Command::Audit(cmd) => admin::audit(cmd).await,
+            Command::Retention(cmd) => retention::run(cmd).await.map(|()| true),
         }
     });
     match result {

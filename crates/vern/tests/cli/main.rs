@@ -7,5 +7,6 @@ mod backup;
 mod import;
 mod keys;
 mod policy;
+mod retention;
 mod serve;
 mod support;

@@ -59,6 +59,10 @@ pub fn base() -> OpenApi {
             "retention",
             "Retention status, legal holds, preview and sweeps",
         ),
+        (
+            "jobs",
+            "The job queue: sweeps, mail, reminders; dead letters",
+        ),
         ("audit", "The hash-chained audit log"),
         ("operations", "Health, readiness, metrics and this document"),
     ]

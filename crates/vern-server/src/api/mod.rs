@@ -6,6 +6,7 @@ pub mod audit;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
+pub mod jobs;
 pub mod lookup;
 pub mod records;
 pub mod retention;
@@ -46,6 +47,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(retention::subject_retention))
         .routes(routes!(retention::preview))
         .routes(routes!(retention::run))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::retry_job))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::verify_audit))

@@ -13,6 +13,7 @@
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
 mod identifiers;
+mod jobs;
 mod keys;
 mod records;
 mod retention;
@@ -34,6 +35,7 @@ use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, Subject
 
 use crate::error::FieldError;
 
+pub use jobs::JobView;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
 pub use types::*;

@@ -7,6 +7,7 @@ mod bad_input;
 mod canary;
 mod crypto;
 mod helpers;
+mod jobs;
 mod openapi;
 mod records;
 mod retention;

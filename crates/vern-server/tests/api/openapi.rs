@@ -41,6 +41,9 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/retention/preview"),
     ("post", "/v1/retention/run"),
     ("get", "/v1/subjects/{subject_id}/retention"),
+    ("get", "/v1/jobs"),
+    ("get", "/v1/jobs/{job_id}"),
+    ("post", "/v1/jobs/{job_id}/retry"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &["/healthz", "/readyz", "/metrics", "/openapi.json"];

@@ -105,7 +105,7 @@ pub trait RetentionStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<SweepOutcome>> + Send;
 
     /// Shreds the keys of subjects queued by sweeps (key store first, then the queue rows).
-    /// Returns how many keys were destroyed.
+    /// Returns how many queued subjects were processed (0: the queue is empty).
     fn shred_pending_keys(&self, limit: u32) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Sets the stored expiry of records: `(subject, id, expires_at, rule)`.

@@ -286,3 +286,48 @@ async fn evidence_is_append_only() {
     })
     .await;
 }
+
+/// Known issue, kept as a failing guard: with the SQLite that sqlx bundles, deleting the
+/// emptied subjects takes seconds per thousand (the foreign-key actions of each deleted subject
+/// appear to scan `records`; the same statements take milliseconds in the system sqlite3), so
+/// a sweep that erases many subjects is quadratic. Run with `--ignored` when working on it.
+#[tokio::test]
+#[ignore = "known issue: subject deletion in large sweeps is slow on bundled SQLite"]
+async fn sqlite_sweep_batch_over_many_subjects_is_fast() {
+    with_sqlite(|store| async move {
+        let tenant = Uuid::now_v7();
+        let t = tenant.simple().to_string();
+        let n = 20_000;
+        store
+            .execute_raw_for_tests(&format!(
+                "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {n} - 1) \
+                 INSERT INTO subjects (tenant_id, id, subject_type, jurisdiction, created_at, updated_at) \
+                 SELECT x'{t}', unhex(printf('01900000000070008000%012x', i)), 'lead', NULL, 0, 0 FROM s"
+            ))
+            .await
+            .unwrap();
+        store
+            .execute_raw_for_tests(&format!(
+                "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {n} - 1) \
+                 INSERT INTO records (tenant_id, id, subject_id, category, value_ct, source, purposes, \
+                 legal_basis, collected_at, created_at, updated_at, expires_at, retention_rule) \
+                 SELECT x'{t}', unhex(printf('01910000000070008000%012x', i)), \
+                 unhex(printf('01900000000070008000%012x', i)), 'contact', x'00', 'direct', '[]', \
+                 'consent', 0, 0, 0, 1000 + i, 'r' FROM s"
+            ))
+            .await
+            .unwrap();
+        let page = store.expired_records(tenant, i64::MAX, None, 5000).await.unwrap();
+        let items: Vec<SweepItem> = page
+            .iter()
+            .map(|r| item(r.subject_id, r.id, &r.category))
+            .collect();
+        let started = std::time::Instant::now();
+        let out = store.sweep_batch(tenant, i64::MAX, items, vec![]).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(out.deleted, 5000);
+        assert_eq!(out.subjects_erased, 5000);
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    })
+    .await;
+}

@@ -8,5 +8,6 @@ mod import;
 mod keys;
 mod policy;
 mod retention;
+mod retention_scale;
 mod serve;
 mod support;

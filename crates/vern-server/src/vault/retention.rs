@@ -480,6 +480,37 @@ impl Vault {
         }
     }
 
+    /// Recomputes the expiries of one subject's records (its type or jurisdiction changed).
+    pub(crate) async fn recompute_subject_expiries(
+        &self,
+        subject: &vern_store::SubjectRow,
+    ) -> VaultResult<()> {
+        let rows = self
+            .store
+            .list_records(self.tenant, subject.id)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let mut updates = Vec::new();
+        for mut r in rows {
+            let before = (r.expires_at, r.retention_rule.clone());
+            self.place_on_calendar(
+                &mut r,
+                &subject.subject_type,
+                subject.jurisdiction.as_deref(),
+            );
+            if before != (r.expires_at, r.retention_rule.clone()) {
+                updates.push((subject.id, r.id, r.expires_at, r.retention_rule));
+            }
+        }
+        if updates.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .set_expiries(self.tenant, updates)
+            .await
+            .map_err(VaultError::store("record"))
+    }
+
     /// Recomputes every record's expiry (after a policy change); returns how many changed.
     pub async fn recompute_expiries(&self, who: &Principal) -> VaultResult<u64> {
         self.require(who, Permission::SubjectsErase)?;

@@ -314,6 +314,8 @@ impl Vault {
             .update_subject(row.clone(), audit)
             .await
             .map_err(VaultError::store("subject"))?;
+        // Type and jurisdiction decide which retention rules and exceptions apply.
+        self.recompute_subject_expiries(&row).await?;
         Ok(summary(&row))
     }
 

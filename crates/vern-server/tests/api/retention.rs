@@ -207,6 +207,29 @@ async fn an_invoice_stays_while_the_rest_of_the_customer_contact_goes() {
     // 5 years after the end of the fiscal year (31 December) of the invoice.
     let expected = format!("{}-01-01T00:00:00Z", activity.year() + 6);
     assert_eq!(records[0]["expires_at"], expected.as_str());
+
+    // Moving the customer to Sweden puts the invoice under Swedish bookkeeping law (7 years).
+    let r = app
+        .patch(
+            &app.admin_token,
+            &format!("/v1/subjects/{}", id_of(&customer)),
+            &json!({"jurisdiction": "SE"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let status: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/retention", id_of(&customer)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["records"][0]["rule"], "bookkeeping_se");
+    assert_eq!(status["records"][0]["basis"], "erasure_exception");
+    let expected = format!("{}-01-01T00:00:00Z", activity.year() + 8);
+    assert_eq!(status["records"][0]["expires_at"], expected.as_str());
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ pub mod disclosure;
 pub mod identifier;
 pub mod ids;
 pub mod records;
+pub mod retention;
 
 pub use access::{Access, Permission, filter_categories, role_can, role_can_access_category};
 pub use crypto::{

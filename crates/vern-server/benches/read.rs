@@ -27,6 +27,7 @@ fn record(category: &str, value: serde_json::Value) -> RecordInput {
         collected_at: None,
         last_activity_at: None,
         originating_system: Some("crm".to_owned()),
+        event_times: Default::default(),
     }
 }
 

@@ -223,6 +223,8 @@ impl CsvSubjects {
             collected_at: time("collected_at")?,
             last_activity_at: time("last_activity_at")?,
             originating_system: get("originating_system"),
+            // CSV has no column for named event times; JSON lines carry `event_times`.
+            event_times: Default::default(),
         };
         Ok((subject_ref, subject, record))
     }

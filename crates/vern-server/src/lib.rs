@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod import_file;
+pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod middleware;

@@ -55,6 +55,14 @@ pub fn base() -> OpenApi {
             "Personal-data records, checked against the policy",
         ),
         ("tokens", "API tokens and their roles"),
+        (
+            "retention",
+            "Retention status, legal holds, preview and sweeps",
+        ),
+        (
+            "jobs",
+            "The job queue: sweeps, mail, reminders; dead letters",
+        ),
         ("audit", "The hash-chained audit log"),
         (
             "consent",

@@ -23,7 +23,9 @@ pub mod consent;
 pub mod disclosures;
 pub mod events;
 pub mod import;
+pub mod jobs;
 pub mod model;
+pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -33,7 +35,11 @@ pub use consent::ConsentStore;
 pub use disclosures::{DisclosureRow, DisclosureStore};
 pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
+pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use retention::{
+    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+};
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 
 use std::future::Future;

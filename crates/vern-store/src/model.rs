@@ -45,6 +45,15 @@ pub struct RecordRow {
     pub originating_system: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Named event times (Unix microseconds) that retention triggers count from.
+    #[serde(default)]
+    pub event_times: std::collections::BTreeMap<String, i64>,
+    /// When retention requires the record gone (`None`: no date yet); set by the vault.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// The policy rule (or erasure exception) behind `expires_at`.
+    #[serde(default)]
+    pub retention_rule: Option<String>,
 }
 
 /// A subject's data key, wrapped (encrypted) under a key-encryption key.

@@ -10,9 +10,11 @@ pub mod events;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
+pub mod jobs;
 pub mod lookup;
 pub mod public;
 pub mod records;
+pub mod retention;
 pub mod subjects;
 pub mod tokens;
 
@@ -45,6 +47,14 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             records::delete_record
         ))
         .routes(routes!(lookup::lookup))
+        .routes(routes!(retention::create_hold, retention::list_holds))
+        .routes(routes!(retention::release_hold))
+        .routes(routes!(retention::subject_retention))
+        .routes(routes!(retention::preview))
+        .routes(routes!(retention::run))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::retry_job))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::verify_audit))

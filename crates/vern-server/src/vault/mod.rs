@@ -18,10 +18,14 @@ mod decisions;
 mod disclosures;
 mod events;
 mod identifiers;
+mod jobs;
 mod keys;
 mod objections;
 mod receipts;
 mod records;
+mod retention;
+mod retention_forecast;
+pub mod retention_types;
 mod subjects;
 mod tokens;
 pub mod types;
@@ -42,7 +46,10 @@ pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
+pub use jobs::JobView;
 pub use receipts::RECEIPT_KEYRING_ENTRY;
+pub use retention::SWEEP_BATCH;
+pub use retention_types::*;
 pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.
@@ -108,6 +115,8 @@ pub struct Vault {
     receipts: ReceiptSigningKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
+    /// The policy's retention rules, compiled once (see `vern_core::retention`).
+    retention: Arc<vern_core::retention::RetentionPlan>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -159,7 +168,10 @@ impl Vault {
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
         let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
+        let retention = vern_core::retention::RetentionPlan::new(&policy)
+            .map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(Vault {
+            retention: Arc::new(retention),
             store,
             policy,
             master,

@@ -10,7 +10,7 @@ use vern_core::access::Permission;
 use vern_core::crypto::{Aad, SubjectKey, open, seal};
 use vern_core::ids::{new_id, to_micros};
 use vern_core::records::{WriteError, check_record, legal_basis_name};
-use vern_store::{NewAuditEntry, RecordRow, Store};
+use vern_store::{NewAuditEntry, RecordRow, Store, SubjectRow};
 
 use super::{
     Principal, RecordInput, RecordPatch, RecordView, Vault, VaultError, VaultResult,
@@ -48,6 +48,7 @@ impl Vault {
     ) -> Result<&'static str, FieldError> {
         let checked = check_record(&self.policy, subject_type, &core_input(r))
             .map_err(|e| field_error(prefix, e))?;
+        self.check_event_times(prefix, r)?;
         if let (Some(c), Some(l)) = (r.collected_at, r.last_activity_at)
             && l < c
         {
@@ -80,12 +81,13 @@ impl Vault {
     pub(crate) fn seal_record(
         &self,
         key: &SubjectKey,
-        subject: Uuid,
+        owner: &SubjectRow,
         id: Uuid,
         r: &RecordInput,
         legal_basis: &str,
         (created_at, now): (i64, i64),
     ) -> VaultResult<(RecordRow, RecordView)> {
+        let subject = owner.id;
         let plaintext = serde_json::to_vec(&r.value)
             .map_err(|e| VaultError::Internal(format!("record value encoding: {e}")))?;
         let value_ct = seal(
@@ -94,7 +96,7 @@ impl Vault {
             &plaintext,
         )?;
         let collected_at = r.collected_at.map_or(now, to_micros);
-        let row = RecordRow {
+        let mut row = RecordRow {
             tenant_id: self.tenant,
             id,
             subject_id: subject,
@@ -108,7 +110,15 @@ impl Vault {
             originating_system: r.originating_system.clone(),
             created_at,
             updated_at: now,
+            event_times: r
+                .event_times
+                .iter()
+                .map(|(k, v)| (k.clone(), to_micros(*v)))
+                .collect(),
+            expires_at: None,
+            retention_rule: None,
         };
+        self.place_on_calendar(&mut row, &owner.subject_type, owner.jurisdiction.as_deref());
         let view = view_of(&row, r.value.clone());
         Ok((row, view))
     }
@@ -231,7 +241,7 @@ impl Vault {
             .await?;
         let key = self.subject_key(subject).await?;
         let now = self.now();
-        let (row, view) = self.seal_record(&key, subject, new_id(), input, basis, (now, now))?;
+        let (row, view) = self.seal_record(&key, &row, new_id(), input, basis, (now, now))?;
         let audit = vec![self.record_write_audit(who, "record.create", &row)];
         self.store
             .add_record(row, audit)
@@ -317,6 +327,7 @@ impl Vault {
                 .originating_system
                 .clone()
                 .or(current.originating_system),
+            event_times: merged_event_times(&old, &patch.event_times),
         };
         let basis = self
             .check_record_input(&subject_row.subject_type, "", &merged)
@@ -325,7 +336,7 @@ impl Vault {
             .await?;
         let (row, view) = self.seal_record(
             &key,
-            subject,
+            &subject_row,
             id,
             &merged,
             basis,
@@ -392,6 +403,7 @@ fn patch_fields(p: &RecordPatch) -> Vec<&'static str> {
     add(p.legal_basis.is_some(), "legal_basis");
     add(p.last_activity_at.is_some(), "last_activity_at");
     add(p.originating_system.is_some(), "originating_system");
+    add(!p.event_times.is_empty(), "event_times");
     f
 }
 
@@ -401,4 +413,18 @@ pub(crate) fn join(prefix: &str, field: &str) -> String {
     } else {
         format!("{prefix}.{field}")
     }
+}
+
+/// The stored event times with the patch's laid over them.
+fn merged_event_times(
+    old: &RecordRow,
+    patch: &std::collections::BTreeMap<String, time::OffsetDateTime>,
+) -> std::collections::BTreeMap<String, time::OffsetDateTime> {
+    let mut merged: std::collections::BTreeMap<_, _> = old
+        .event_times
+        .iter()
+        .map(|(k, v)| (k.clone(), time_of(*v)))
+        .collect();
+    merged.extend(patch.iter().map(|(k, v)| (k.clone(), *v)));
+    merged
 }

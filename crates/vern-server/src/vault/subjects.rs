@@ -128,7 +128,7 @@ impl Vault {
         let mut records = Vec::with_capacity(input.records.len());
         let mut record_views = Vec::with_capacity(input.records.len());
         for (r, basis) in input.records.iter().zip(bases) {
-            let (row, view) = self.seal_record(&key, id, new_id(), r, basis, (now, now))?;
+            let (row, view) = self.seal_record(&key, &subject, new_id(), r, basis, (now, now))?;
             records.push(row);
             record_views.push(view);
         }
@@ -314,6 +314,8 @@ impl Vault {
             .update_subject(row.clone(), audit)
             .await
             .map_err(VaultError::store("subject"))?;
+        // Type and jurisdiction decide which retention rules and exceptions apply.
+        self.recompute_subject_expiries(&row).await?;
         Ok(summary(&row))
     }
 

@@ -4,6 +4,8 @@
 //! length of a request. Inputs deny unknown fields, so a typo is a 422 instead of silently
 //! dropped data. Examples are valid against the bundled policy.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -98,6 +100,15 @@ pub struct RecordInput {
     /// The system the data came from (`crm`, `webshop`…), if not vern.
     #[serde(default)]
     pub originating_system: Option<String>,
+    /// Times of events that retention rules count from, by the policy's trigger id
+    /// (`{"application_deadline": "2026-03-31T00:00:00Z"}`).
+    #[serde(
+        default,
+        with = "event_times",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub event_times: BTreeMap<String, OffsetDateTime>,
 }
 
 /// Changes to a record; absent fields keep their value. The result is checked as a whole.
@@ -120,6 +131,14 @@ pub struct RecordPatch {
     pub last_activity_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub originating_system: Option<String>,
+    /// Event times to set or move (a new application, a closed account); others are kept.
+    #[serde(
+        default,
+        with = "event_times",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub event_times: BTreeMap<String, OffsetDateTime>,
 }
 
 /// A new data subject, optionally with identifiers and records, stored in one transaction.
@@ -301,10 +320,11 @@ redacted_debug!(IdentifierInput { kind } redact { value });
 redacted_debug!(NewToken { token } redact { secret });
 redacted_debug!(IdentifierView { id, kind, created_at } redact { value });
 redacted_debug!(RecordInput {
-    category, source, purposes, legal_basis, collected_at, last_activity_at, originating_system
+    category, source, purposes, legal_basis, collected_at, last_activity_at, originating_system,
+    event_times
 } redact { value });
 redacted_debug!(RecordPatch {
-    category, source, purposes, legal_basis, last_activity_at, originating_system
+    category, source, purposes, legal_basis, last_activity_at, originating_system, event_times
 } redact { value });
 redacted_debug!(RecordView {
     id, subject_id, category, source, purposes, legal_basis, collected_at, last_activity_at,
@@ -332,6 +352,7 @@ mod tests {
                 legal_basis: None,
                 collected_at: None,
                 last_activity_at: None,
+                event_times: BTreeMap::new(),
                 originating_system: None,
             }],
         };
@@ -341,5 +362,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("identity.name"));
+    }
+}
+
+/// A map of RFC 3339 times, for `event_times`.
+mod event_times {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<String, OffsetDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let text: Result<BTreeMap<&str, String>, _> = map
+            .iter()
+            .map(|(k, v)| v.format(&Rfc3339).map(|t| (k.as_str(), t)))
+            .collect();
+        text.map_err(serde::ser::Error::custom)?.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, OffsetDateTime>, D::Error> {
+        let text = BTreeMap::<String, String>::deserialize(d)?;
+        text.into_iter()
+            .map(|(k, v)| {
+                OffsetDateTime::parse(&v, &Rfc3339)
+                    .map(|t| (k, t))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
     }
 }

@@ -54,6 +54,15 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/events/drops"),
     ("get", "/v1/subjects/{subject_id}/profile"),
     ("get", "/.well-known/gpc.json"),
+    ("get", "/v1/retention/holds"),
+    ("post", "/v1/retention/holds"),
+    ("post", "/v1/retention/holds/{hold_id}/release"),
+    ("get", "/v1/retention/preview"),
+    ("post", "/v1/retention/run"),
+    ("get", "/v1/subjects/{subject_id}/retention"),
+    ("get", "/v1/jobs"),
+    ("get", "/v1/jobs/{job_id}"),
+    ("post", "/v1/jobs/{job_id}/retry"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &[

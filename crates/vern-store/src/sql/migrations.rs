@@ -43,12 +43,14 @@ macro_rules! embed {
 pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0001", 1, "init"),
     embed!("sqlite", "0002", 2, "consent"),
+    embed!("sqlite", "0003", 3, "retention"),
     embed!("sqlite", "0004", 4, "disclosures"),
     embed!("sqlite", "0005", 5, "import_progress"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
     embed!("postgres", "0002", 2, "consent"),
+    embed!("postgres", "0003", 3, "retention"),
     embed!("postgres", "0004", 4, "disclosures"),
     embed!("postgres", "0005", 5, "import_progress"),
 ];

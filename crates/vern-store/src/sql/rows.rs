@@ -28,7 +28,8 @@ macro_rules! identifier_cols {
 macro_rules! record_cols {
     () => {
         "tenant_id, id, subject_id, category, value_ct, source, purposes, legal_basis, \
-         collected_at, last_activity_at, originating_system, created_at, updated_at"
+         collected_at, last_activity_at, originating_system, created_at, updated_at, \
+         event_times, expires_at, retention_rule"
     };
 }
 macro_rules! audit_cols {
@@ -119,7 +120,22 @@ pub(super) fn record(row: &AnyRow) -> StoreResult<RecordRow> {
         originating_system: get(row, "originating_system")?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
+        event_times: match get::<Option<&str>>(row, "event_times")? {
+            Some(text) => serde_json::from_str(text).map_err(|_| corrupt("event_times"))?,
+            None => Default::default(),
+        },
+        expires_at: get(row, "expires_at")?,
+        retention_rule: get(row, "retention_rule")?,
     })
+}
+
+/// Event times as stored: a JSON object, or NULL when there are none (the common case).
+pub(super) fn event_times_json(events: &std::collections::BTreeMap<String, i64>) -> Option<String> {
+    if events.is_empty() {
+        None
+    } else {
+        serde_json::to_string(events).ok()
+    }
 }
 
 /// Purposes as stored: a JSON array of strings.

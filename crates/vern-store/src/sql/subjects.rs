@@ -90,7 +90,7 @@ async fn insert_records(conn: &mut AnyConnection, rows: &[&RecordRow]) -> StoreR
     insert_many(
         conn,
         concat!("INSERT INTO records (", record_cols!(), ")"),
-        13,
+        16,
         rows,
         |q, r| {
             q.bind(r.tenant_id.as_bytes().as_slice())
@@ -106,6 +106,9 @@ async fn insert_records(conn: &mut AnyConnection, rows: &[&RecordRow]) -> StoreR
                 .bind(r.originating_system.as_deref())
                 .bind(r.created_at)
                 .bind(r.updated_at)
+                .bind(rows::event_times_json(&r.event_times))
+                .bind(r.expires_at)
+                .bind(r.retention_rule.as_deref())
         },
     )
     .await
@@ -424,7 +427,8 @@ impl SqlStore {
         let done = sqlx::query(
             "UPDATE records SET category = $4, value_ct = $5, source = $6, purposes = $7, \
              legal_basis = $8, collected_at = $9, last_activity_at = $10, \
-             originating_system = $11, updated_at = $12 \
+             originating_system = $11, updated_at = $12, event_times = $13, expires_at = $14, \
+             retention_rule = $15 \
              WHERE tenant_id = $1 AND subject_id = $2 AND id = $3",
         )
         .bind(row.tenant_id.as_bytes().as_slice())
@@ -439,6 +443,9 @@ impl SqlStore {
         .bind(row.last_activity_at)
         .bind(row.originating_system.as_deref())
         .bind(row.updated_at)
+        .bind(rows::event_times_json(&row.event_times))
+        .bind(row.expires_at)
+        .bind(row.retention_rule.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

@@ -102,6 +102,9 @@ pub fn record(tenant: Uuid, subject: Uuid, category: &str) -> RecordRow {
         originating_system: Some("crm".into()),
         created_at: at,
         updated_at: at,
+        event_times: [("ticket_closed_at".to_owned(), at)].into(),
+        expires_at: Some(at + 1_000_000),
+        retention_rule: Some("support_tickets".into()),
     }
 }
 

@@ -7,5 +7,6 @@
 mod consent;
 mod harness;
 mod parity;
+mod retention;
 mod sqlite;
 mod suite;

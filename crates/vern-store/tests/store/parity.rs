@@ -227,8 +227,9 @@ async fn sqlite_schema_is_introspectable() {
     // Key material never sits in the data file.
     assert!(!tables.contains(&("data", "subject_keys")));
     assert!(!tables.contains(&("data", "keyring")));
-    // 0001: audit_log, erasure_ledger; 0002: consent_events, suppression; 0004: disclosures.
-    assert_eq!(schema.triggers.len(), 10);
+    // Append-only tables refuse UPDATE and DELETE: 0001 audit_log, erasure_ledger; 0002
+    // consent_events, suppression; 0003 deletion_evidence; 0004 disclosures.
+    assert_eq!(schema.triggers.len(), 12);
 }
 
 #[tokio::test]
@@ -253,12 +254,12 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        20,
+        24,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 13, "{:?}", postgres.indexes);
-    assert_eq!(postgres.triggers.len(), 10, "{:?}", postgres.triggers);
+    assert_eq!(postgres.indexes.len(), 18, "{:?}", postgres.indexes);
+    assert_eq!(postgres.triggers.len(), 12, "{:?}", postgres.triggers);
 
     assert_eq!(
         diff(&sqlite.columns, &postgres.columns),

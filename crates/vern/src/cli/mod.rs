@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod master_key;
 mod policy;
+mod retention;
 mod serve;
 
 use std::path::PathBuf;
@@ -83,6 +84,9 @@ enum Command {
     /// Marketing campaigns: filter recipient lists through the policy.
     #[command(subcommand)]
     Campaign(campaign::CampaignCommand),
+    /// Retention: sweeps, preview and forecast, recomputing expiries.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -129,6 +133,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Keys(cmd) => keys::run(cmd).await.map(|()| true),
             Command::Audit(cmd) => admin::audit(cmd).await,
             Command::Campaign(cmd) => campaign::run(cmd).await.map(|()| true),
+            Command::Retention(cmd) => retention::run(cmd).await.map(|()| true),
         }
     });
     match result {

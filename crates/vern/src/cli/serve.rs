@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use vern_core::ids::SystemClock;
+use vern_server::jobs::{Runner, RunnerConfig};
 use vern_server::{AppState, ServerConfig, Vault};
 
 use super::config::{DEFAULT_LISTEN, StoreArgs};
@@ -17,6 +18,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "VERN_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Hours between scheduled retention sweeps (0: no scheduled sweeps). The sweep of each
+    /// period runs once across all nodes.
+    #[arg(long, env = "VERN_SWEEP_EVERY_HOURS", default_value_t = 24)]
+    pub sweep_every_hours: u64,
+    /// Run no background jobs on this node (API only).
+    #[arg(long)]
+    pub no_jobs: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -55,9 +63,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port when listening on :0.
     println!("vern listening on http://{local}");
     tracing::info!(%local, "listening");
-    vern_server::serve(listener, AppState::new(vault, config), shutdown_signal())
-        .await
-        .context("server error")?;
+    let vault = Arc::new(vault);
+    let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = (!args.no_jobs).then(|| {
+        let config = RunnerConfig {
+            sweep_every: (args.sweep_every_hours > 0)
+                .then(|| Duration::from_secs(args.sweep_every_hours.saturating_mul(3600))),
+            ..RunnerConfig::default()
+        };
+        let runner = Arc::new(Runner::new(vault.clone(), config));
+        tokio::spawn(runner.run_until(async {
+            let _ = jobs_stopped.await;
+        }))
+    });
+    vern_server::serve(
+        listener,
+        AppState::from_arc(vault, config),
+        shutdown_signal(),
+    )
+    .await
+    .context("server error")?;
+    let _ = stop_jobs.send(());
+    if let Some(runner) = runner {
+        // The current job finishes (or its lease runs out and another node takes it).
+        let _ = runner.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

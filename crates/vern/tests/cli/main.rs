@@ -8,5 +8,7 @@ mod campaign;
 mod import;
 mod keys;
 mod policy;
+mod retention;
+mod retention_scale;
 mod serve;
 mod support;

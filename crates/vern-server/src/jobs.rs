@@ -1,0 +1,250 @@
+//! The job runner: claims due jobs from the store's queue, runs their handler while renewing
+//! the lease, and completes them, or schedules a retry with exponential backoff until the
+//! attempts are spent and the job becomes a dead letter (listed by `GET /v1/jobs?state=dead`).
+//!
+//! Several nodes run a runner each against one PostgreSQL: a claim takes the job's lease with
+//! `FOR UPDATE SKIP LOCKED`, and completing checks the lease owner, so no two nodes run a job at
+//! once and a node that lost its lease cannot complete the job a second time. A node that dies
+//! mid-job leaves a lease that runs out; another node then takes the job. Handlers must be
+//! idempotent because of that (the sweep is: it deletes only what is still expired).
+//!
+//! The first job kind is the scheduled retention sweep: every node tries to enqueue the sweep
+//! of the current period (default one day) under the unique key `retention.sweep:<period>`, so
+//! exactly one sweep job exists per period however many nodes there are.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vern_core::ids::{new_id, to_micros};
+use vern_store::jobs::state;
+use vern_store::{JobRow, JobStore};
+
+use crate::vault::{Actor, Vault};
+
+/// The scheduled retention sweep.
+pub const KIND_RETENTION_SWEEP: &str = "retention.sweep";
+
+/// A handler's future: `Err` carries a message for `last_error` (no personal data).
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// Runs one job of a kind.
+pub type Handler = Arc<dyn Fn(Arc<Vault>, JobRow) -> HandlerFuture + Send + Sync>;
+
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// This node's name in leases (host and process id by default).
+    pub owner: String,
+    /// How long a claim holds a job before another node may take it; renewed while it runs.
+    pub lease: Duration,
+    /// Pause between polls when the queue is empty.
+    pub poll: Duration,
+    /// Period of the scheduled retention sweep (`None`: no scheduled sweeps).
+    pub sweep_every: Option<Duration>,
+    /// Attempts before a job is a dead letter.
+    pub max_attempts: i64,
+    /// First retry delay; doubled per attempt, capped at an hour.
+    pub backoff: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig {
+            owner: format!("node-{}-{}", std::process::id(), new_id().simple()),
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(5),
+            sweep_every: Some(Duration::from_secs(24 * 3600)),
+            max_attempts: 5,
+            backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The delay before retry number `attempt` (1-based): `backoff · 2^(attempt-1)`, at most 1 h.
+pub fn backoff_delay(backoff: Duration, attempt: i64) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    backoff
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(Duration::from_secs(3600))
+}
+
+/// See the module documentation.
+pub struct Runner {
+    vault: Arc<Vault>,
+    handlers: HashMap<String, Handler>,
+    config: RunnerConfig,
+}
+
+impl Runner {
+    /// A runner with the retention sweep handler registered.
+    pub fn new(vault: Arc<Vault>, config: RunnerConfig) -> Self {
+        let mut runner = Runner {
+            vault,
+            handlers: HashMap::new(),
+            config,
+        };
+        runner.register(
+            KIND_RETENTION_SWEEP,
+            Arc::new(|vault: Arc<Vault>, _job: JobRow| {
+                Box::pin(async move {
+                    let who = vault
+                        .admin_principal(Actor::System)
+                        .map_err(|e| e.to_string())?;
+                    let report = vault
+                        .retention_run(&who, None, |_| {})
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    tracing::info!(
+                        deleted = report.deleted,
+                        held = report.held,
+                        subjects_erased = report.subjects_erased,
+                        "retention sweep done"
+                    );
+                    Ok(())
+                }) as HandlerFuture
+            }),
+        );
+        runner
+    }
+
+    pub fn register(&mut self, kind: &str, handler: Handler) {
+        self.handlers.insert(kind.to_owned(), handler);
+    }
+
+    pub fn config(&self) -> &RunnerConfig {
+        &self.config
+    }
+
+    fn now(&self) -> i64 {
+        to_micros(self.vault.clock().now())
+    }
+
+    /// Queues a job of `kind` to run at `run_at` (Unix µs); with a `unique_key` in use,
+    /// nothing happens and `false` returns.
+    pub async fn enqueue(
+        &self,
+        kind: &str,
+        payload: serde_json::Value,
+        run_at: i64,
+        unique_key: Option<String>,
+    ) -> Result<bool, vern_store::StoreError> {
+        let now = self.now();
+        self.vault
+            .store()
+            .enqueue(JobRow {
+                id: new_id(),
+                kind: kind.to_owned(),
+                payload: payload.to_string(),
+                state: state::QUEUED.to_owned(),
+                run_at,
+                attempts: 0,
+                max_attempts: self.config.max_attempts,
+                lease_owner: None,
+                lease_until: None,
+                last_error: None,
+                unique_key,
+                created_at: now,
+                updated_at: now,
+            })
+            .await
+    }
+
+    /// Enqueues this period's retention sweep unless some node already did.
+    pub async fn schedule_due(&self) -> Result<bool, vern_store::StoreError> {
+        let Some(every) = self.config.sweep_every else {
+            return Ok(false);
+        };
+        let every = micros(every).max(1);
+        let now = self.now();
+        let period = now.div_euclid(every);
+        self.enqueue(
+            KIND_RETENTION_SWEEP,
+            serde_json::json!({ "period": period }),
+            period.saturating_mul(every),
+            Some(format!("{KIND_RETENTION_SWEEP}:{period}")),
+        )
+        .await
+    }
+
+    /// Claims and runs one due job. `Ok(None)`: nothing was due.
+    pub async fn run_one(
+        &self,
+    ) -> Result<Option<(JobRow, Result<(), String>)>, vern_store::StoreError> {
+        let store = self.vault.store();
+        let kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
+        let now = self.now();
+        let lease = micros(self.config.lease);
+        let Some(job) = store
+            .claim(&self.config.owner, now, now.saturating_add(lease), &kinds)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
+            return Ok(None);
+        };
+        let work = handler(self.vault.clone(), job.clone());
+        tokio::pin!(work);
+        // Renew the lease at a third of its length while the handler runs.
+        let mut beat = tokio::time::interval(self.config.lease / 3);
+        beat.tick().await;
+        let outcome = loop {
+            tokio::select! {
+                out = &mut work => break out,
+                _ = beat.tick() => {
+                    let now = self.now();
+                    match store.heartbeat(job.id, &self.config.owner, now, now.saturating_add(lease)).await {
+                        Ok(true) => {}
+                        // Lost the lease: another node has the job; stop without completing.
+                        Ok(false) => break Err("lease lost".to_owned()),
+                        Err(e) => tracing::warn!(error = %e, job = %job.id, "lease renewal failed"),
+                    }
+                }
+            }
+        };
+        let now = self.now();
+        match &outcome {
+            Ok(()) => {
+                store.complete(job.id, &self.config.owner, now).await?;
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                let retry =
+                    now.saturating_add(micros(backoff_delay(self.config.backoff, job.attempts)));
+                store
+                    .fail(job.id, &self.config.owner, now, e, retry)
+                    .await?;
+            }
+        }
+        Ok(Some((job, outcome)))
+    }
+
+    /// Schedules and runs jobs until `shutdown` resolves.
+    pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.schedule_due().await {
+                tracing::warn!(error = %e, "could not schedule the retention sweep");
+            }
+            let worked = match self.run_one().await {
+                Ok(found) => found.is_some(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "job runner error");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,552 @@
+//! Retention in the vault: every record write is placed on the retention calendar
+//! (`expires_at`, `retention_rule`), legal holds, a subject's retention status, the preview
+//! with its forecast, and the sweep.
+//!
+//! The sweep reads the expired range of the `(tenant_id, expires_at)` index page by page, so
+//! with nothing expired it costs one index probe. Held records are skipped (their expiry is
+//! kept, so a release lets the next sweep act). Each batch is one store transaction: the
+//! records still expired are deleted, evidence for exactly those is written, subjects left
+//! without records are erased and queued for key shredding, and one audit entry summarises the
+//! batch in the hash chain. Keys are shredded after the commit; a crash in between leaves the
+//! queue row and the next sweep shreds the key. A crashed sweep simply runs again: what it
+//! deleted is gone, and what it did not is still expired.
+//!
+//! Rules with `action = "anonymise"` are deleted as well (stricter than anonymising; values are
+//! encrypted under the subject key, so there is nothing to keep without it), with the evidence
+//! saying `delete`.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use vern_core::access::Permission;
+use vern_core::ids::{new_id, to_micros};
+use vern_core::retention::{Basis, ConsentFact, RecordFacts};
+use vern_policy::category_covers;
+use vern_policy::model::TriggerKind;
+use vern_store::{LegalHoldRow, RecordRow, RetentionStore, Store, SweepItem};
+
+use super::{
+    HoldInput, HoldView, Principal, RecordInput, RecordRetention, RetentionPreview, RuleCount,
+    SubjectRetention, SweepReport, Vault, VaultError, VaultResult, time_of,
+};
+use crate::error::FieldError;
+
+/// Records per sweep batch (one transaction each).
+pub const SWEEP_BATCH: u32 = 5000;
+
+fn basis_name(b: Basis) -> &'static str {
+    match b {
+        Basis::Rule => "rule",
+        Basis::ErasureException => "erasure_exception",
+        Basis::AwaitingEvent => "awaiting_event",
+        Basis::NoRule => "no_rule",
+    }
+}
+
+/// Whether an active hold covers a record of `subject` in `category`.
+fn held(holds: &[LegalHoldRow], subject: Uuid, category: &str) -> bool {
+    holds.iter().any(|h| {
+        h.subject_id.is_none_or(|s| s == subject)
+            && (h.categories.is_empty()
+                || h.categories.iter().any(|c| category_covers(c, category)))
+    })
+}
+
+fn hold_view(h: LegalHoldRow) -> HoldView {
+    HoldView {
+        id: h.id,
+        subject_id: h.subject_id,
+        matter: h.matter,
+        categories: h.categories,
+        reason: h.reason,
+        review_at: time_of(h.review_at),
+        approved_by: h.approved_by,
+        created_by: h.created_by,
+        created_at: time_of(h.created_at),
+        released_at: h.released_at.map(time_of),
+        released_by: h.released_by,
+        release_reason: h.release_reason,
+    }
+}
+
+impl Vault {
+    /// The subject's consents as retention sees them. The consent store lands with the consent
+    /// work; until then no consent extends or ends retention (docs/decisions/0006).
+    fn consents_of(&self, _subject: Uuid) -> Vec<ConsentFact> {
+        Vec::new()
+    }
+
+    /// Evaluates a record's expiry from its facts and stores it on the row.
+    pub(crate) fn place_on_calendar(
+        &self,
+        row: &mut RecordRow,
+        subject_type: &str,
+        jurisdiction: Option<&str>,
+    ) {
+        let events: BTreeMap<String, OffsetDateTime> = row
+            .event_times
+            .iter()
+            .map(|(k, v)| (k.clone(), time_of(*v)))
+            .collect();
+        let facts = RecordFacts {
+            category: &row.category,
+            purposes: &row.purposes,
+            subject_type,
+            jurisdiction,
+            collected_at: time_of(row.collected_at),
+            last_activity_at: row.last_activity_at.map(time_of),
+            event_times: &events,
+        };
+        let expiry = self
+            .retention
+            .evaluate(&facts, &self.consents_of(row.subject_id));
+        row.expires_at = expiry.expires_at.map(to_micros);
+        row.retention_rule = expiry.rule;
+    }
+
+    /// Event times must name event triggers of the policy that the record's category can carry.
+    pub(crate) fn check_event_times(
+        &self,
+        prefix: &str,
+        r: &RecordInput,
+    ) -> Result<(), FieldError> {
+        for name in r.event_times.keys() {
+            let field = super::records::join(prefix, &format!("event_times.{name}"));
+            let Some(trigger) = self.policy.trigger(name) else {
+                return Err(FieldError::new(
+                    field,
+                    "unknown_event",
+                    "the policy declares no trigger with this id",
+                ));
+            };
+            let fits = *trigger.kind.get_ref() == TriggerKind::Event
+                && (trigger.categories.is_empty()
+                    || trigger
+                        .categories
+                        .iter()
+                        .any(|c| category_covers(c.get_ref(), &r.category)));
+            if !fits {
+                return Err(FieldError::new(
+                    field,
+                    "event_not_allowed",
+                    "this trigger is not a dated event of the record's category",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn active_holds(&self) -> VaultResult<Vec<LegalHoldRow>> {
+        self.store
+            .list_holds(self.tenant, false)
+            .await
+            .map_err(VaultError::store("legal hold"))
+    }
+
+    /// Places a legal hold (`subjects.erase`: who may erase may suspend erasure).
+    pub async fn create_hold(&self, who: &Principal, input: &HoldInput) -> VaultResult<HoldView> {
+        self.require(who, Permission::SubjectsErase)?;
+        let mut errors = Vec::new();
+        let text = |field: &str, v: &str, max: usize, errors: &mut Vec<FieldError>| {
+            if v.trim().is_empty() || v.chars().count() > max {
+                errors.push(FieldError::new(
+                    field,
+                    "invalid_length",
+                    format!("must be 1 to {max} characters"),
+                ));
+            }
+        };
+        text("reason", &input.reason, 500, &mut errors);
+        text("approved_by", &input.approved_by, 200, &mut errors);
+        match (&input.subject_id, &input.matter) {
+            (None, None) => errors.push(FieldError::new(
+                "matter",
+                "hold_scope_missing",
+                "a hold names a subject, or a matter for a hold over every subject",
+            )),
+            (_, Some(m)) => text("matter", m, 200, &mut errors),
+            _ => {}
+        }
+        for (i, c) in input.categories.iter().enumerate() {
+            let known = self
+                .policy
+                .raw
+                .categories
+                .iter()
+                .any(|k| category_covers(c, k.id.get_ref()));
+            if !known {
+                errors.push(FieldError::new(
+                    format!("categories[{i}]"),
+                    "unknown_category",
+                    "the policy declares no category with this id",
+                ));
+            }
+        }
+        if to_micros(input.review_at) <= self.now() {
+            errors.push(FieldError::new(
+                "review_at",
+                "not_in_future",
+                "the review date must be in the future",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(VaultError::Validation(errors));
+        }
+        if let Some(s) = input.subject_id {
+            self.subject_row(s).await?;
+        }
+        let now = self.now();
+        let row = LegalHoldRow {
+            tenant_id: self.tenant,
+            id: new_id(),
+            subject_id: input.subject_id,
+            matter: input.matter.clone(),
+            categories: input.categories.clone(),
+            reason: input.reason.clone(),
+            review_at: to_micros(input.review_at),
+            approved_by: input.approved_by.clone(),
+            created_by: who.actor.to_string(),
+            created_at: now,
+            released_at: None,
+            released_by: None,
+            release_reason: None,
+        };
+        // The reason is free text an operator writes: kept on the hold, not copied to audit.
+        let audit = vec![self.audit(
+            who,
+            "legal_hold.create",
+            input.subject_id,
+            None,
+            json!({ "hold": row.id, "categories": row.categories, "matter_wide": row.subject_id.is_none() }),
+        )];
+        self.store
+            .create_hold(row.clone(), audit)
+            .await
+            .map_err(VaultError::store("legal hold"))?;
+        Ok(hold_view(row))
+    }
+
+    pub async fn list_holds(
+        &self,
+        who: &Principal,
+        include_released: bool,
+    ) -> VaultResult<Vec<HoldView>> {
+        self.require(who, Permission::SubjectsErase)?;
+        let rows = self
+            .store
+            .list_holds(self.tenant, include_released)
+            .await
+            .map_err(VaultError::store("legal hold"))?;
+        Ok(rows.into_iter().map(hold_view).collect())
+    }
+
+    /// Releases a hold; the next sweep deletes what it no longer protects.
+    pub async fn release_hold(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        reason: &str,
+    ) -> VaultResult<HoldView> {
+        self.require(who, Permission::SubjectsErase)?;
+        if reason.trim().is_empty() || reason.chars().count() > 500 {
+            return Err(VaultError::field(
+                "reason",
+                "invalid_length",
+                "must be 1 to 500 characters",
+            ));
+        }
+        let hold = self
+            .store
+            .get_hold(self.tenant, id)
+            .await
+            .map_err(VaultError::store("legal hold"))?;
+        let audit = vec![self.audit(
+            who,
+            "legal_hold.release",
+            hold.subject_id,
+            None,
+            json!({ "hold": id }),
+        )];
+        let by = who.actor.to_string();
+        self.store
+            .release_hold(self.tenant, id, self.now(), &by, reason, audit)
+            .await
+            .map_err(|e| match e {
+                vern_store::StoreError::NotFound => {
+                    VaultError::Conflict("the hold is already released".into())
+                }
+                other => VaultError::store("legal hold")(other),
+            })?;
+        let released = self
+            .store
+            .get_hold(self.tenant, id)
+            .await
+            .map_err(VaultError::store("legal hold"))?;
+        Ok(hold_view(released))
+    }
+
+    /// Each record's expiry and the rule behind it (metadata only: nothing is decrypted).
+    pub async fn retention_status(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+    ) -> VaultResult<SubjectRetention> {
+        self.require(who, Permission::SubjectsRead)?;
+        let srow = self.subject_row(subject).await?;
+        let rows = self
+            .store
+            .list_records(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let holds: Vec<LegalHoldRow> = self
+            .active_holds()
+            .await?
+            .into_iter()
+            .filter(|h| h.subject_id.is_none_or(|s| s == subject))
+            .collect();
+        let consents = self.consents_of(subject);
+        let records = rows
+            .iter()
+            .map(|r| {
+                let events: BTreeMap<String, OffsetDateTime> = r
+                    .event_times
+                    .iter()
+                    .map(|(k, v)| (k.clone(), time_of(*v)))
+                    .collect();
+                let facts = RecordFacts {
+                    category: &r.category,
+                    purposes: &r.purposes,
+                    subject_type: &srow.subject_type,
+                    jurisdiction: srow.jurisdiction.as_deref(),
+                    collected_at: time_of(r.collected_at),
+                    last_activity_at: r.last_activity_at.map(time_of),
+                    event_times: &events,
+                };
+                let basis = self.retention.evaluate(&facts, &consents).basis;
+                RecordRetention {
+                    record_id: r.id,
+                    category: r.category.clone(),
+                    expires_at: r.expires_at.map(time_of),
+                    rule: r.retention_rule.clone(),
+                    basis: basis_name(basis).to_owned(),
+                    held: held(&holds, subject, &r.category),
+                }
+            })
+            .collect();
+        self.append_audit(vec![self.audit(
+            who,
+            "retention.status",
+            Some(subject),
+            None,
+            json!({ "records": rows.len() }),
+        )])
+        .await?;
+        Ok(SubjectRetention {
+            subject_id: subject,
+            holds: holds.iter().map(|h| h.id).collect(),
+            records,
+        })
+    }
+
+    /// A dry run at `as_of` (now if absent): what would go by rule and category, what is
+    /// held, and month by month what expires in the next 24 months.
+    pub async fn retention_preview(
+        &self,
+        who: &Principal,
+        as_of: Option<OffsetDateTime>,
+    ) -> VaultResult<RetentionPreview> {
+        self.require(who, Permission::AuditRead)?;
+        let as_of = as_of.unwrap_or_else(|| self.clock.now());
+        let now = to_micros(as_of);
+        let holds = self.active_holds().await?;
+        let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let (mut would, mut held_n) = (0u64, 0u64);
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .expired_records(self.tenant, now, after, SWEEP_BATCH)
+                .await
+                .map_err(VaultError::store("record"))?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.expires_at, last.id));
+            for r in &page {
+                if held(&holds, r.subject_id, &r.category) {
+                    held_n += 1;
+                } else {
+                    would += 1;
+                    let rule = r.retention_rule.clone().unwrap_or_default();
+                    *counts.entry((rule, r.category.clone())).or_default() += 1;
+                }
+            }
+        }
+        let forecast = super::retention_forecast::forecast(self, as_of).await?;
+        Ok(RetentionPreview {
+            as_of,
+            would_delete: would,
+            held: held_n,
+            by_rule: counts
+                .into_iter()
+                .map(|((rule, category), count)| RuleCount {
+                    rule,
+                    category,
+                    count,
+                })
+                .collect(),
+            forecast,
+        })
+    }
+
+    /// Runs a sweep at `as_of` (now if absent), calling `progress` after each batch.
+    pub async fn retention_run(
+        &self,
+        who: &Principal,
+        as_of: Option<OffsetDateTime>,
+        mut progress: impl FnMut(&SweepReport) + Send,
+    ) -> VaultResult<SweepReport> {
+        self.require(who, Permission::SubjectsErase)?;
+        let as_of = as_of.unwrap_or_else(|| self.clock.now());
+        let now = to_micros(as_of);
+        let mut report = SweepReport {
+            as_of: Some(as_of),
+            ..SweepReport::default()
+        };
+        // Finish the key shredding of an interrupted sweep first.
+        report.keys_shredded += self.shred_pending().await?;
+        let holds = self.active_holds().await?;
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .expired_records(self.tenant, now, after, SWEEP_BATCH)
+                .await
+                .map_err(VaultError::store("record"))?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.expires_at, last.id));
+            let mut items = Vec::with_capacity(page.len());
+            let mut rules: BTreeMap<&str, u64> = BTreeMap::new();
+            for r in &page {
+                if held(&holds, r.subject_id, &r.category) {
+                    report.held += 1;
+                    continue;
+                }
+                let rule = r.retention_rule.as_deref().unwrap_or("");
+                *rules.entry(rule).or_default() += 1;
+                items.push(SweepItem {
+                    subject_id: r.subject_id,
+                    id: r.id,
+                    category: r.category.clone(),
+                    rule: rule.to_owned(),
+                    action: "delete".to_owned(),
+                });
+            }
+            let audit = vec![self.audit(
+                who,
+                "retention.sweep",
+                None,
+                None,
+                json!({ "as_of": now, "records": items.len(), "rules": rules }),
+            )];
+            let out = self
+                .store
+                .sweep_batch(self.tenant, now, items, audit)
+                .await
+                .map_err(VaultError::store("record"))?;
+            report.deleted += out.deleted;
+            report.subjects_erased += out.subjects_erased;
+            report.evidence_rows += out.evidence_rows;
+            report.batches += 1;
+            progress(&report);
+        }
+        report.keys_shredded += self.shred_pending().await?;
+        progress(&report);
+        Ok(report)
+    }
+
+    async fn shred_pending(&self) -> VaultResult<u64> {
+        let mut total = 0;
+        loop {
+            let n = self
+                .store
+                .shred_pending_keys(1000)
+                .await
+                .map_err(VaultError::store("subject key"))?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Recomputes the expiries of one subject's records (its type or jurisdiction changed).
+    pub(crate) async fn recompute_subject_expiries(
+        &self,
+        subject: &vern_store::SubjectRow,
+    ) -> VaultResult<()> {
+        let rows = self
+            .store
+            .list_records(self.tenant, subject.id)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let mut updates = Vec::new();
+        for mut r in rows {
+            let before = (r.expires_at, r.retention_rule.clone());
+            self.place_on_calendar(
+                &mut r,
+                &subject.subject_type,
+                subject.jurisdiction.as_deref(),
+            );
+            if before != (r.expires_at, r.retention_rule.clone()) {
+                updates.push((subject.id, r.id, r.expires_at, r.retention_rule));
+            }
+        }
+        if updates.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .set_expiries(self.tenant, updates)
+            .await
+            .map_err(VaultError::store("record"))
+    }
+
+    /// Recomputes every record's expiry (after a policy change); returns how many changed.
+    pub async fn recompute_expiries(&self, who: &Principal) -> VaultResult<u64> {
+        self.require(who, Permission::SubjectsErase)?;
+        let mut changed = 0u64;
+        let mut after = None;
+        loop {
+            let subjects = self
+                .store
+                .list_subjects(self.tenant, after, 500)
+                .await
+                .map_err(VaultError::store("subject"))?;
+            let Some(last) = subjects.last() else { break };
+            after = Some(last.id);
+            let mut updates = Vec::new();
+            for s in &subjects {
+                let rows = self
+                    .store
+                    .list_records(self.tenant, s.id)
+                    .await
+                    .map_err(VaultError::store("subject"))?;
+                for mut r in rows {
+                    let before = (r.expires_at, r.retention_rule.clone());
+                    self.place_on_calendar(&mut r, &s.subject_type, s.jurisdiction.as_deref());
+                    if before != (r.expires_at, r.retention_rule.clone()) {
+                        updates.push((s.id, r.id, r.expires_at, r.retention_rule));
+                    }
+                }
+            }
+            changed += updates.len() as u64;
+            if !updates.is_empty() {
+                self.store
+                    .set_expiries(self.tenant, updates)
+                    .await
+                    .map_err(VaultError::store("record"))?;
+            }
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,313 @@
+//! Retention scenarios over HTTP with backdated data: the sweep deletes what the policy's
+//! rules say has expired, by the day, and nothing else; legal holds stop it; evidence counts
+//! what went; an emptied subject is erased and its key shredded.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+use vern_store::{RetentionStore, Store};
+
+use crate::helpers::{id_of, spawn_app};
+
+fn rfc(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap()
+}
+
+/// `at` minus calendar months (the day clamped to the month's end).
+fn months_ago(at: OffsetDateTime, months: u32) -> OffsetDateTime {
+    let zero = i64::from(at.month() as u8) - 1 - i64::from(months);
+    let year = at.year() + i32::try_from(zero.div_euclid(12)).unwrap();
+    let month = time::Month::try_from(u8::try_from(zero.rem_euclid(12) + 1).unwrap()).unwrap();
+    let day = at.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day)
+        .unwrap()
+        .with_time(at.time())
+        .assume_utc()
+}
+
+fn applicant_with_deadline(email: &str, deadline: OffsetDateTime) -> Value {
+    json!({
+        "subject_type": "job_applicant",
+        "identifiers": [{"kind": "email", "value": email}],
+        "records": [{
+            "category": "recruitment.cv",
+            "value": {"summary": "ten years of baking"},
+            "source": "direct",
+            "purposes": ["recruitment.process"],
+            "collected_at": rfc(deadline - Duration::days(20)),
+            "event_times": {"application_deadline": rfc(deadline)}
+        }]
+    })
+}
+
+fn lead_active_at(email: &str, activity: OffsetDateTime) -> Value {
+    json!({
+        "subject_type": "lead",
+        "jurisdiction": "NO",
+        "identifiers": [{"kind": "email", "value": email}],
+        "records": [{
+            "category": "contact.email.work_named",
+            "value": email,
+            "source": "direct",
+            "purposes": ["marketing.send"],
+            "collected_at": rfc(activity - Duration::days(30)),
+            "last_activity_at": rfc(activity)
+        }]
+    })
+}
+
+async fn run(app: &crate::helpers::TestApp) -> Value {
+    let r = app
+        .post(&app.admin_token, "/v1/retention/run", &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+async fn exists(app: &crate::helpers::TestApp, subject: &str) -> bool {
+    let r = app
+        .get(&app.admin_token, &format!("/v1/subjects/{subject}"))
+        .await;
+    r.status() == StatusCode::OK
+}
+
+#[tokio::test]
+async fn applicants_go_six_months_after_the_deadline_to_the_day() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    let gone = app
+        .create_subject(&applicant_with_deadline(
+            "gone@example.com",
+            months_ago(now, 6) - Duration::days(1),
+        ))
+        .await;
+    let kept = app
+        .create_subject(&applicant_with_deadline(
+            "kept@example.com",
+            months_ago(now, 5) - Duration::days(29),
+        ))
+        .await;
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1);
+    assert_eq!(report["subjects_erased"], 1);
+    assert_eq!(report["keys_shredded"], 1);
+    assert!(!exists(&app, &id_of(&gone)).await);
+    assert!(exists(&app, &id_of(&kept)).await);
+
+    // The emptied subject's key is gone; the evidence names rule and category, no data.
+    let gone_id = Uuid::parse_str(&id_of(&gone)).unwrap();
+    let store = app.vault.store();
+    assert!(
+        store
+            .get_subject_key(app.vault.tenant(), gone_id)
+            .await
+            .is_err()
+    );
+    let evidence = store
+        .evidence_for_subject(app.vault.tenant(), gone_id)
+        .await
+        .unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].rule, "recruitment_process");
+    assert_eq!(evidence[0].category, "recruitment.cv");
+    assert_eq!(evidence[0].count, 1);
+    assert_eq!(store.evidence_total(app.vault.tenant()).await.unwrap(), 1);
+
+    // The kept applicant's status shows the rule and the date.
+    let status: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/retention", id_of(&kept)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["records"][0]["rule"], "recruitment_process");
+    assert_eq!(status["records"][0]["basis"], "rule");
+    assert_eq!(status["records"][0]["held"], false);
+}
+
+#[tokio::test]
+async fn leads_go_24_months_after_activity_and_new_activity_resets_the_clock() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    let stale = months_ago(now, 24) - Duration::days(1);
+    let gone = app
+        .create_subject(&lead_active_at("old@example.com", stale))
+        .await;
+    let revived = app
+        .create_subject(&lead_active_at("revived@example.com", stale))
+        .await;
+    // New activity on the revived lead before the sweep.
+    let records: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/records", id_of(&revived)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let record = records[0]["id"].as_str().unwrap();
+    let r = app
+        .patch(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/records/{record}", id_of(&revived)),
+            &json!({"last_activity_at": rfc(now - Duration::days(1))}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1);
+    assert!(!exists(&app, &id_of(&gone)).await);
+    assert!(exists(&app, &id_of(&revived)).await);
+}
+
+#[tokio::test]
+async fn an_invoice_stays_while_the_rest_of_the_customer_contact_goes() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    let activity = months_ago(now, 24) - Duration::days(1);
+    let customer = app
+        .create_subject(&json!({
+            "subject_type": "customer_contact",
+            "jurisdiction": "NO",
+            "identifiers": [{"kind": "email", "value": "buyer@example.com"}],
+            "records": [
+                {"category": "contact.email.work_named", "value": "buyer@example.com",
+                 "source": "direct", "purposes": ["sales.orders_agreements_payments"],
+                 "collected_at": rfc(activity - Duration::days(10)),
+                 "last_activity_at": rfc(activity)},
+                {"category": "finance.invoice", "value": {"number": "F-1001"},
+                 "source": "direct", "purposes": ["sales.orders_agreements_payments"],
+                 "collected_at": rfc(activity)}
+            ]
+        }))
+        .await;
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1);
+    assert_eq!(report["subjects_erased"], 0);
+    let status: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/retention", id_of(&customer)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let records = status["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["category"], "finance.invoice");
+    assert_eq!(records[0]["rule"], "bookkeeping_primary");
+    // 5 years after the end of the fiscal year (31 December) of the invoice.
+    let expected = format!("{}-01-01T00:00:00Z", activity.year() + 6);
+    assert_eq!(records[0]["expires_at"], expected.as_str());
+
+    // Moving the customer to Sweden puts the invoice under Swedish bookkeeping law (7 years).
+    let r = app
+        .patch(
+            &app.admin_token,
+            &format!("/v1/subjects/{}", id_of(&customer)),
+            &json!({"jurisdiction": "SE"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let status: Value = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/retention", id_of(&customer)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["records"][0]["rule"], "bookkeeping_se");
+    assert_eq!(status["records"][0]["basis"], "erasure_exception");
+    let expected = format!("{}-01-01T00:00:00Z", activity.year() + 8);
+    assert_eq!(status["records"][0]["expires_at"], expected.as_str());
+}
+
+#[tokio::test]
+async fn a_legal_hold_stops_the_sweep_and_its_release_lets_the_next_one_act() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    let lead = app
+        .create_subject(&lead_active_at(
+            "held@example.com",
+            months_ago(now, 24) - Duration::days(1),
+        ))
+        .await;
+    let hold: Value = app
+        .post(
+            &app.admin_token,
+            "/v1/retention/holds",
+            &json!({
+                "subject_id": id_of(&lead),
+                "matter": "case-17",
+                "reason": "pending dispute",
+                "review_at": rfc(now + Duration::days(90)),
+                "approved_by": "dpo"
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let preview: Value = app
+        .get(&app.admin_token, "/v1/retention/preview")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["would_delete"], 0);
+    assert_eq!(preview["held"], 1);
+    assert_eq!(preview["forecast"].as_array().unwrap().len(), 24);
+
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 0);
+    assert_eq!(report["held"], 1);
+    assert!(exists(&app, &id_of(&lead)).await);
+
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/retention/holds/{}/release", id_of(&hold)),
+            &json!({"reason": "dispute settled"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let released: Value = r.json().await.unwrap();
+    assert_eq!(released["release_reason"], "dispute settled");
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1);
+    assert!(!exists(&app, &id_of(&lead)).await);
+}
+
+#[tokio::test]
+async fn retention_admin_routes_need_the_erase_permission_and_refuse_future_sweeps() {
+    let app = spawn_app().await;
+    let support = app.token("support").await;
+    let r = app.post(&support, "/v1/retention/run", &json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.get(&support, "/v1/retention/holds").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let future = rfc(OffsetDateTime::now_utc() + Duration::days(400));
+    let r = app
+        .post(
+            &app.admin_token,
+            "/v1/retention/run",
+            &json!({"as_of": future}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Unknown event names are refused.
+    let mut body = applicant_with_deadline("x@example.com", OffsetDateTime::now_utc());
+    body["records"][0]["event_times"] = json!({"no_such_event": rfc(OffsetDateTime::now_utc())});
+    let r = app.post(&app.admin_token, "/v1/subjects", &body).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

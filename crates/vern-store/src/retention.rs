@@ -1,0 +1,160 @@
+//! Retention in the store: the expired range of records, sweep batches with their deletion
+//! evidence, legal holds, and the key shreds a sweep leaves for after its data commit.
+//!
+//! The store decides nothing: the vault computes expiries with `vern_core::retention` and
+//! filters held records; the store reads `expires_at <= now` from its index and deletes what it
+//! is told, re-checking the expiry in the deleting statement so two sweepers (or a sweep and a
+//! record update) never delete a record twice or delete one whose expiry just moved.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::StoreResult;
+use crate::model::NewAuditEntry;
+
+/// An expired record, as much as a sweep needs (no ciphertext).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiredRecord {
+    pub subject_id: Uuid,
+    pub id: Uuid,
+    pub category: String,
+    pub retention_rule: Option<String>,
+    pub expires_at: i64,
+}
+
+/// One record a sweep batch deletes, with the rule and action it is deleted under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepItem {
+    pub subject_id: Uuid,
+    pub id: Uuid,
+    pub category: String,
+    pub rule: String,
+    /// `delete` or `anonymise` (written into the evidence).
+    pub action: String,
+}
+
+/// What one sweep batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepOutcome {
+    /// Records deleted (each exactly once, with its evidence).
+    pub deleted: u64,
+    /// Subjects left with no record: erased, their keys queued for shredding.
+    pub subjects_erased: u64,
+    /// Evidence rows written (one per subject, rule, category and action).
+    pub evidence_rows: u64,
+}
+
+/// A row of deletion evidence: no personal data, the subject by its pseudonymous id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub at: i64,
+    pub subject_id: Uuid,
+    pub rule: String,
+    pub category: String,
+    pub action: String,
+    pub count: i64,
+}
+
+/// A legal hold: while unreleased, the sweep deletes nothing it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalHoldRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    /// The subject held; `None` for a matter-wide hold over every subject.
+    pub subject_id: Option<Uuid>,
+    /// The case or matter reference (no personal data).
+    pub matter: Option<String>,
+    /// Category references covered; empty means all.
+    pub categories: Vec<String>,
+    pub reason: String,
+    /// When the hold must be reviewed.
+    pub review_at: i64,
+    /// Who approved it (an actor reference, not a name).
+    pub approved_by: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub released_at: Option<i64>,
+    pub released_by: Option<String>,
+    pub release_reason: Option<String>,
+}
+
+/// The retention part of the store.
+pub trait RetentionStore: Send + Sync {
+    /// Expired records (`expires_at <= now`) in (expires_at, id) order, after `after`.
+    fn expired_records(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        after: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<ExpiredRecord>>> + Send;
+
+    /// Deletes a batch in one transaction: each record only if it is still expired at `now`,
+    /// evidence for exactly the records deleted, subjects left empty erased (identifiers,
+    /// subject row, erasure ledger) and queued for key shredding, and the audit entries.
+    fn sweep_batch(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        items: Vec<SweepItem>,
+        audit: Vec<NewAuditEntry>,
+    ) -> impl Future<Output = StoreResult<SweepOutcome>> + Send;
+
+    /// Shreds the keys of subjects queued by sweeps (key store first, then the queue rows).
+    /// Returns how many queued subjects were processed (0: the queue is empty).
+    fn shred_pending_keys(&self, limit: u32) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Sets the stored expiry of records: `(subject, id, expires_at, rule)`.
+    fn set_expiries(
+        &self,
+        tenant: Uuid,
+        updates: Vec<(Uuid, Uuid, Option<i64>, Option<String>)>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Counts of records expiring in `(from, to]`, by rule and category.
+    fn expiring_counts(
+        &self,
+        tenant: Uuid,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(Option<String>, String, u64)>>> + Send;
+
+    fn evidence_for_subject(
+        &self,
+        tenant: Uuid,
+        subject: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<EvidenceRow>>> + Send;
+    /// Total records deleted according to the evidence (the sum of counts).
+    fn evidence_total(&self, tenant: Uuid) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    fn create_hold(
+        &self,
+        row: LegalHoldRow,
+        audit: Vec<NewAuditEntry>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Holds of the tenant, newest first; released ones only if asked.
+    fn list_holds(
+        &self,
+        tenant: Uuid,
+        include_released: bool,
+    ) -> impl Future<Output = StoreResult<Vec<LegalHoldRow>>> + Send;
+    fn get_hold(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<LegalHoldRow>> + Send;
+    /// Releases an active hold; `NotFound` if there is none (or it was released already).
+    fn release_hold(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        at: i64,
+        by: &str,
+        reason: &str,
+        audit: Vec<NewAuditEntry>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}

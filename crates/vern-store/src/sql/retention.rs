@@ -1,0 +1,525 @@
+//! SQL for [`RetentionStore`]: the expired range, sweep batches with evidence, legal holds.
+//!
+//! Batches use `IN (…)` lists built from placeholders only (never values), chunked below the
+//! parameter limits; `DELETE … RETURNING id` tells exactly which records this transaction
+//! deleted, so evidence is written for those and no others even when two sweepers race.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe};
+use uuid::Uuid;
+
+use super::audit::append_in;
+use super::bulk::{Q, insert_many};
+use super::error::corrupt;
+use super::{SqlStore, db_err, rows};
+use crate::model::NewAuditEntry;
+use crate::retention::{
+    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+};
+use crate::{StoreError, StoreResult};
+
+/// Ids per `IN (…)` list.
+const IN_CHUNK: usize = 2000;
+
+/// `head` followed by `(p, p, …)` for `n` values, numbered from `first` on PostgreSQL.
+pub(super) fn in_list(
+    conn: &AnyConnection,
+    head: &str,
+    first: usize,
+    n: usize,
+    tail: &str,
+) -> String {
+    let numbered = conn.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME;
+    let mut sql = String::with_capacity(head.len() + tail.len() + n * 7);
+    sql.push_str(head);
+    sql.push('(');
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        if numbered {
+            sql.push('$');
+            sql.push_str(&(first + i).to_string());
+        } else {
+            sql.push('?');
+        }
+    }
+    sql.push(')');
+    sql.push_str(tail);
+    sql
+}
+
+/// `$n` on PostgreSQL, `?` on SQLite (anonymous parameters bind in order).
+fn p(conn: &AnyConnection, n: usize) -> String {
+    if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        "?".to_owned()
+    } else {
+        format!("${n}")
+    }
+}
+
+fn bind_ids(mut q: Q, ids: &[Uuid]) -> Q {
+    for id in ids {
+        q = q.bind(id.as_bytes().to_vec());
+    }
+    q
+}
+
+fn expired(row: &AnyRow) -> StoreResult<ExpiredRecord> {
+    Ok(ExpiredRecord {
+        subject_id: rows::uuid(row, "subject_id")?,
+        id: rows::uuid(row, "id")?,
+        category: rows::get(row, "category")?,
+        retention_rule: rows::get(row, "retention_rule")?,
+        expires_at: rows::get(row, "expires_at")?,
+    })
+}
+
+macro_rules! hold_cols {
+    () => {
+        "tenant_id, id, subject_id, matter, categories, reason, review_at, approved_by, \
+         created_by, created_at, released_at, released_by, release_reason"
+    };
+}
+
+fn hold(row: &AnyRow) -> StoreResult<LegalHoldRow> {
+    let categories: &str = rows::get(row, "categories")?;
+    Ok(LegalHoldRow {
+        tenant_id: rows::uuid(row, "tenant_id")?,
+        id: rows::uuid(row, "id")?,
+        subject_id: rows::opt_uuid(row, "subject_id")?,
+        matter: rows::get(row, "matter")?,
+        categories: serde_json::from_str(categories).map_err(|_| corrupt("categories"))?,
+        reason: rows::get(row, "reason")?,
+        review_at: rows::get(row, "review_at")?,
+        approved_by: rows::get(row, "approved_by")?,
+        created_by: rows::get(row, "created_by")?,
+        created_at: rows::get(row, "created_at")?,
+        released_at: rows::get(row, "released_at")?,
+        released_by: rows::get(row, "released_by")?,
+        release_reason: rows::get(row, "release_reason")?,
+    })
+}
+
+/// Deletes the batch's still-expired records; returns the ids actually deleted.
+async fn delete_expired(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    ids: &[Uuid],
+) -> StoreResult<BTreeSet<Uuid>> {
+    let mut deleted = BTreeSet::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        // `+expires_at` keeps the planner off the expiry index: the ids name the rows, and a
+        // range scan of every expired row per chunk made a large sweep quadratic.
+        let head = format!(
+            "DELETE FROM records WHERE tenant_id = {} AND +expires_at <= {} AND id IN ",
+            p(conn, 1),
+            p(conn, 2)
+        );
+        let sql = in_list(conn, &head, 3, chunk.len(), " RETURNING id");
+        let q = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant.as_bytes().to_vec())
+            .bind(now);
+        let rows = bind_ids(q, chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        for row in &rows {
+            deleted.insert(rows::uuid(row, "id")?);
+        }
+    }
+    Ok(deleted)
+}
+
+/// Of `subjects`, those with no record left: erased in this transaction and queued for
+/// key shredding.
+async fn erase_emptied(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    subjects: &[Uuid],
+) -> StoreResult<u64> {
+    let mut empty = Vec::new();
+    for chunk in subjects.chunks(IN_CHUNK) {
+        let head = format!(
+            "SELECT s.id FROM subjects s WHERE s.tenant_id = {} AND NOT EXISTS \
+             (SELECT 1 FROM records r WHERE r.tenant_id = s.tenant_id AND r.subject_id = s.id) \
+             AND s.id IN ",
+            p(conn, 1)
+        );
+        let sql = in_list(conn, &head, 2, chunk.len(), "");
+        let q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().to_vec());
+        for row in bind_ids(q, chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+        {
+            empty.push(rows::uuid(&row, "id")?);
+        }
+    }
+    for chunk in empty.chunks(IN_CHUNK) {
+        for head in [
+            "DELETE FROM identifiers WHERE tenant_id = {} AND subject_id IN ",
+            "DELETE FROM subjects WHERE tenant_id = {} AND id IN ",
+        ] {
+            let head = head.replace("{}", &p(conn, 1));
+            let sql = in_list(conn, &head, 2, chunk.len(), "");
+            let q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().to_vec());
+            bind_ids(q, chunk)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    let pairs: Vec<Uuid> = empty.clone();
+    insert_many(
+        conn,
+        "INSERT INTO erasure_ledger (tenant_id, subject_id, erased_at)",
+        3,
+        &pairs,
+        |q, s| {
+            q.bind(tenant.as_bytes().to_vec())
+                .bind(s.as_bytes().to_vec())
+                .bind(now)
+        },
+    )
+    .await?;
+    insert_many(
+        conn,
+        "INSERT INTO pending_key_shreds (tenant_id, subject_id, at)",
+        3,
+        &pairs,
+        |q, s| {
+            q.bind(tenant.as_bytes().to_vec())
+                .bind(s.as_bytes().to_vec())
+                .bind(now)
+        },
+    )
+    .await?;
+    Ok(empty.len() as u64)
+}
+
+impl RetentionStore for SqlStore {
+    async fn expired_records(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        after: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ExpiredRecord>> {
+        const COLS: &str = "SELECT subject_id, id, category, retention_rule, expires_at \
+                            FROM records WHERE tenant_id = $1 AND expires_at <= $2";
+        let (at, id) = after.unwrap_or((i64::MIN, Uuid::nil()));
+        // Keyset on (expires_at, id), written without row values so SQLite uses the index.
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{COLS} AND (expires_at > $3 OR (expires_at = $3 AND id > $4)) \
+             ORDER BY expires_at, id LIMIT $5"
+        )))
+        .bind(tenant.as_bytes().as_slice())
+        .bind(now)
+        .bind(at)
+        .bind(id.as_bytes().as_slice())
+        .bind(i64::from(limit))
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(expired).collect()
+    }
+
+    async fn sweep_batch(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        items: Vec<SweepItem>,
+        audit: Vec<NewAuditEntry>,
+    ) -> StoreResult<SweepOutcome> {
+        if items.is_empty() {
+            return Ok(SweepOutcome::default());
+        }
+        let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+        let mut tx = self.begin(&self.data).await?;
+        let deleted = delete_expired(&mut tx, tenant, now, &ids).await?;
+
+        // One evidence row per (subject, rule, category, action): counts, no values.
+        let mut groups: BTreeMap<(Uuid, &str, &str, &str), i64> = BTreeMap::new();
+        for item in items.iter().filter(|i| deleted.contains(&i.id)) {
+            *groups
+                .entry((item.subject_id, &item.rule, &item.category, &item.action))
+                .or_default() += 1;
+        }
+        let evidence: Vec<EvidenceRow> = groups
+            .into_iter()
+            .map(|((subject, rule, category, action), count)| EvidenceRow {
+                tenant_id: tenant,
+                id: Uuid::now_v7(),
+                at: now,
+                subject_id: subject,
+                rule: rule.to_owned(),
+                category: category.to_owned(),
+                action: action.to_owned(),
+                count,
+            })
+            .collect();
+        insert_many(
+            &mut tx,
+            "INSERT INTO deletion_evidence (tenant_id, id, at, subject_id, rule, category, \
+             action, count)",
+            8,
+            &evidence,
+            |q, e| {
+                q.bind(e.tenant_id.as_bytes().to_vec())
+                    .bind(e.id.as_bytes().to_vec())
+                    .bind(e.at)
+                    .bind(e.subject_id.as_bytes().to_vec())
+                    .bind(e.rule.clone())
+                    .bind(e.category.clone())
+                    .bind(e.action.clone())
+                    .bind(e.count)
+            },
+        )
+        .await?;
+        let subjects: Vec<Uuid> = evidence
+            .iter()
+            .map(|e| e.subject_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let subjects_erased = erase_emptied(&mut tx, tenant, now, &subjects).await?;
+        if !deleted.is_empty() {
+            append_in(&mut tx, audit).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(SweepOutcome {
+            deleted: deleted.len() as u64,
+            subjects_erased,
+            evidence_rows: evidence.len() as u64,
+        })
+    }
+
+    async fn shred_pending_keys(&self, limit: u32) -> StoreResult<u64> {
+        let rows = sqlx::query("SELECT tenant_id, subject_id FROM pending_key_shreds LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.data.read)
+            .await
+            .map_err(db_err)?;
+        let pairs = rows
+            .iter()
+            .map(|r| Ok((rows::uuid(r, "tenant_id")?, rows::uuid(r, "subject_id")?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        if pairs.is_empty() {
+            return Ok(0);
+        }
+        // Keys first: if the process dies now, the queue rows remain and the next sweep
+        // deletes the (already missing) keys again, which is harmless.
+        self.delete_subject_keys(&pairs).await?;
+        let mut tx = self.begin(&self.data).await?;
+        for (tenant, subject) in &pairs {
+            sqlx::query("DELETE FROM pending_key_shreds WHERE tenant_id = $1 AND subject_id = $2")
+                .bind(tenant.as_bytes().as_slice())
+                .bind(subject.as_bytes().as_slice())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        // Subjects processed, not keys found: a retried shred finds its key already gone.
+        Ok(pairs.len() as u64)
+    }
+
+    async fn set_expiries(
+        &self,
+        tenant: Uuid,
+        updates: Vec<(Uuid, Uuid, Option<i64>, Option<String>)>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(&self.data).await?;
+        for (subject, id, at, rule) in &updates {
+            sqlx::query(
+                "UPDATE records SET expires_at = $4, retention_rule = $5 \
+                 WHERE tenant_id = $1 AND subject_id = $2 AND id = $3",
+            )
+            .bind(tenant.as_bytes().as_slice())
+            .bind(subject.as_bytes().as_slice())
+            .bind(id.as_bytes().as_slice())
+            .bind(*at)
+            .bind(rule.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn expiring_counts(
+        &self,
+        tenant: Uuid,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<Vec<(Option<String>, String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT retention_rule, category, COUNT(*) AS n FROM records \
+             WHERE tenant_id = $1 AND expires_at > $2 AND expires_at <= $3 \
+             GROUP BY retention_rule, category ORDER BY retention_rule, category",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = rows::get(r, "n")?;
+                Ok((
+                    rows::get(r, "retention_rule")?,
+                    rows::get(r, "category")?,
+                    u64::try_from(n).map_err(|_| corrupt("n"))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn evidence_for_subject(
+        &self,
+        tenant: Uuid,
+        subject: Uuid,
+    ) -> StoreResult<Vec<EvidenceRow>> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, id, at, subject_id, rule, category, action, count \
+             FROM deletion_evidence WHERE tenant_id = $1 AND subject_id = $2 ORDER BY id",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(subject.as_bytes().as_slice())
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(EvidenceRow {
+                    tenant_id: rows::uuid(r, "tenant_id")?,
+                    id: rows::uuid(r, "id")?,
+                    at: rows::get(r, "at")?,
+                    subject_id: rows::uuid(r, "subject_id")?,
+                    rule: rows::get(r, "rule")?,
+                    category: rows::get(r, "category")?,
+                    action: rows::get(r, "action")?,
+                    count: rows::get(r, "count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn evidence_total(&self, tenant: Uuid) -> StoreResult<u64> {
+        let row = sqlx::query(
+            // SUM of BIGINT is NUMERIC on PostgreSQL, which the Any driver cannot decode.
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS n FROM deletion_evidence \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .fetch_one(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        let n: i64 = rows::get(&row, "n")?;
+        u64::try_from(n).map_err(|_| corrupt("n"))
+    }
+
+    async fn create_hold(&self, row: LegalHoldRow, audit: Vec<NewAuditEntry>) -> StoreResult<()> {
+        let categories = serde_json::to_string(&row.categories)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut tx = self.begin(&self.data).await?;
+        sqlx::query(concat!(
+            "INSERT INTO legal_holds (",
+            hold_cols!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(row.tenant_id.as_bytes().as_slice())
+        .bind(row.id.as_bytes().as_slice())
+        .bind(row.subject_id.as_ref().map(|s| s.as_bytes().as_slice()))
+        .bind(row.matter.as_deref())
+        .bind(categories)
+        .bind(row.reason.as_str())
+        .bind(row.review_at)
+        .bind(row.approved_by.as_str())
+        .bind(row.created_by.as_str())
+        .bind(row.created_at)
+        .bind(row.released_at)
+        .bind(row.released_by.as_deref())
+        .bind(row.release_reason.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        append_in(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn list_holds(
+        &self,
+        tenant: Uuid,
+        include_released: bool,
+    ) -> StoreResult<Vec<LegalHoldRow>> {
+        let sql = if include_released {
+            concat!(
+                "SELECT ",
+                hold_cols!(),
+                " FROM legal_holds WHERE tenant_id = $1 ORDER BY id DESC"
+            )
+        } else {
+            concat!(
+                "SELECT ",
+                hold_cols!(),
+                " FROM legal_holds WHERE tenant_id = $1 AND released_at IS NULL ORDER BY id DESC"
+            )
+        };
+        let rows = sqlx::query(sql)
+            .bind(tenant.as_bytes().as_slice())
+            .fetch_all(&self.data.read)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(hold).collect()
+    }
+
+    async fn get_hold(&self, tenant: Uuid, id: Uuid) -> StoreResult<LegalHoldRow> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            hold_cols!(),
+            " FROM legal_holds WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .fetch_one(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        hold(&row)
+    }
+
+    async fn release_hold(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        at: i64,
+        by: &str,
+        reason: &str,
+        audit: Vec<NewAuditEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(&self.data).await?;
+        let done = sqlx::query(
+            "UPDATE legal_holds SET released_at = $3, released_by = $4, release_reason = $5 \
+             WHERE tenant_id = $1 AND id = $2 AND released_at IS NULL",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .bind(at)
+        .bind(by)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+}

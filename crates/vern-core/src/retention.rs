@@ -1,7 +1,7 @@
 //! Retention: when a record must go, and which rule says so. Pure: the caller passes the
 //! record's facts, the subject's consents and the policy; nothing here reads a clock.
 //!
-//! # Which rule decides (docs/decisions/0006)
+//! # Which rule decides (docs/decisions/0007)
 //!
 //! A rule applies to a record when it covers the record's category (hierarchically), names one
 //! of its purposes (or none, meaning every purpose) and names its subject type (or none). Each

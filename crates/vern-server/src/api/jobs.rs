@@ -25,8 +25,9 @@ pub struct JobListQuery {
     /// `queued`, `running`, `done` or `dead`; all when absent.
     #[serde(default)]
     pub state: Option<String>,
-    /// At most this many, newest first (default 100, at most 1000).
+    /// At most this many, newest first (default 100, 1 to 1000).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -75,9 +75,16 @@ impl Vault {
                 "one of queued, running, done, dead",
             ));
         }
+        if !(1..=1000).contains(&limit) {
+            return Err(VaultError::field(
+                "limit",
+                "invalid_limit",
+                "a page holds 1 to 1000 jobs",
+            ));
+        }
         let rows = self
             .store
-            .list_jobs(state, limit.clamp(1, 1000))
+            .list_jobs(state, limit)
             .await
             .map_err(VaultError::store("job"))?;
         Ok(rows.into_iter().map(view).collect())

@@ -27,7 +27,7 @@ use super::context::Ctx;
 use vern_server::import_file::{self as parse, ImportFormat, LineError};
 
 /// Subjects per transaction.
-pub const DEFAULT_BATCH: usize = 2_000;
+pub const DEFAULT_BATCH: usize = 5_000;
 /// Problems listed before the rest are only counted.
 const MAX_LISTED: usize = 100;
 

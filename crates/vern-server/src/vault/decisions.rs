@@ -49,6 +49,14 @@ impl Vault {
                 format!("at most {MAX_BULK_DECISIONS} decisions per call"),
             ));
         }
+        // An empty list is a client mistake (e.g. an empty file sent as NDJSON), not a campaign.
+        if reqs.is_empty() {
+            return Err(VaultError::field(
+                "",
+                "no_items",
+                "send at least one decision request",
+            ));
+        }
         let mut out = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.iter().enumerate() {
             out.push(self.decide_one(&format!("[{i}]"), req).await?);

@@ -72,6 +72,10 @@ pub fn base() -> OpenApi {
             "decisions",
             "May this be done: purpose, channel and message class",
         ),
+        (
+            "requests",
+            "Data-subject requests: receipt, identity, deadlines, outcomes",
+        ),
         ("operations", "Health, readiness, metrics and this document"),
     ]
     .into_iter()

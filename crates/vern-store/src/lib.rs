@@ -25,6 +25,7 @@ pub mod events;
 pub mod import;
 pub mod jobs;
 pub mod model;
+pub mod requests;
 pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -37,6 +38,9 @@ pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use requests::{
+    RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,
+};
 pub use retention::{
     EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };

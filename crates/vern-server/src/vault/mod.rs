@@ -23,6 +23,8 @@ mod keys;
 mod objections;
 mod receipts;
 mod records;
+mod requests;
+pub mod requests_types;
 mod retention;
 mod retention_forecast;
 pub mod retention_types;
@@ -48,6 +50,8 @@ pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalD
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use jobs::JobView;
 pub use receipts::RECEIPT_KEYRING_ENTRY;
+pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
+pub use requests_types::*;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
 pub use types::*;
@@ -69,6 +73,9 @@ pub enum VaultError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many attempts in a window; try later.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
     /// A fault of the server or the database; the text is for logs, not for clients.
     #[error("internal: {0}")]
     Internal(String),
@@ -117,6 +124,10 @@ pub struct Vault {
     tenant: Uuid,
     /// The policy's retention rules, compiled once (see `vern_core::retention`).
     retention: Arc<vern_core::retention::RetentionPlan>,
+    /// Seals data-subject request case files (see `requests`).
+    dsr_key: SubjectKey,
+    /// Base URL of links in letters (`https://vern.example.com`).
+    public_url: std::sync::RwLock<String>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -168,6 +179,7 @@ impl Vault {
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
         let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
+        let dsr_key = requests::load_case_key(&store, &master, &previous, clock.now()).await?;
         let retention = vern_core::retention::RetentionPlan::new(&policy)
             .map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(Vault {
@@ -180,6 +192,8 @@ impl Vault {
             receipts,
             clock,
             tenant: DEFAULT_TENANT,
+            dsr_key,
+            public_url: std::sync::RwLock::new("http://127.0.0.1:8080".to_owned()),
         })
     }
 
@@ -187,6 +201,22 @@ impl Vault {
     pub fn with_tenant(mut self, tenant: Uuid) -> Self {
         self.tenant = tenant;
         self
+    }
+
+    /// Sets the base URL of links in letters (the server's public address).
+    pub fn set_public_url(&self, url: &str) {
+        let mut guard = self
+            .public_url
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = url.trim_end_matches('/').to_owned();
+    }
+
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn store(&self) -> &SqlStore {

@@ -15,5 +15,6 @@ mod jobs;
 mod openapi;
 mod receipts;
 mod records;
+mod requests;
 mod retention;
 mod subjects;

@@ -83,6 +83,8 @@ impl CaseFile {
 /// A letter to queue with a change. The outbox seals it (address and parameters) in the same
 /// transaction as the change.
 #[derive(Clone)]
+// Read once the outbox lands on main (`with_mail`).
+#[allow(dead_code)]
 pub(crate) struct PendingMail {
     pub to: String,
     pub template: &'static str,
@@ -924,6 +926,10 @@ impl Vault {
     }
 
     fn completion_mail(&self, l: &Loaded, to: &str, state: State) -> PendingMail {
+        let (reason_w, basis_w, kept_w) = match l.lang {
+            Lang::Nb => ("begrunnelse", "rettslig grunnlag", "oppbevares til"),
+            Lang::En => ("reason", "legal basis", "kept until"),
+        };
         let lines: Vec<String> = l
             .case
             .outcomes
@@ -935,32 +941,31 @@ impl Vault {
                     status_label(o.status, l.lang)
                 );
                 if let Some(r) = &o.reason {
-                    line.push_str(&format!(" ({r}"));
-                    if let Some(b) = &o.legal_basis {
-                        line.push_str(&format!("; {b}"));
-                    }
-                    if let Some(k) = &o.kept_until {
-                        line.push_str(&format!("; {k}"));
-                    }
-                    line.push(')');
+                    line.push_str(&format!("\n  {reason_w}: {r}"));
+                }
+                if let Some(b) = &o.legal_basis {
+                    line.push_str(&format!("\n  {basis_w}: {b}"));
+                }
+                if let Some(k) = &o.kept_until {
+                    line.push_str(&format!("\n  {kept_w}: {k}"));
                 }
                 line
             })
             .collect();
         let sa = &self.policy.raw.supervisory_authority;
+        let template = if state == State::Completed {
+            "dsr_completed"
+        } else {
+            "dsr_refused"
+        };
         PendingMail {
             to: to.to_owned(),
-            template: if state == State::Completed {
-                "dsr_completed"
-            } else {
-                "dsr_refused"
-            },
+            template,
             lang: l.lang,
             params: json!({
                 "reference": l.row.reference,
                 "outcomes": lines.join("\n"),
-                "reason": lines.join("\n"),
-                "legal_basis": "",
+                "details": lines.join("\n"),
                 "authority": sa.name.get_ref(),
                 "authority_website": sa.website.get_ref(),
             }),
@@ -977,15 +982,17 @@ impl Vault {
         basis: &str,
     ) -> PendingMail {
         let sa = &self.policy.raw.supervisory_authority;
+        let details = match l.lang {
+            Lang::Nb => format!("Begrunnelse: {reason}\nRettslig grunnlag: {basis}"),
+            Lang::En => format!("Reason: {reason}\nLegal basis: {basis}"),
+        };
         PendingMail {
             to: to.to_owned(),
             template: "dsr_refused",
             lang: l.lang,
             params: json!({
                 "reference": l.row.reference,
-                "outcomes": "",
-                "reason": reason,
-                "legal_basis": basis,
+                "details": details,
                 "authority": sa.name.get_ref(),
                 "authority_website": sa.website.get_ref(),
             }),

@@ -63,6 +63,10 @@ pub fn base() -> OpenApi {
             "jobs",
             "The job queue: sweeps, mail, reminders; dead letters",
         ),
+        (
+            "outbox",
+            "Outgoing mail: queued, sent and failed messages; a test message",
+        ),
         ("audit", "The hash-chained audit log"),
         (
             "consent",
@@ -160,6 +164,9 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             let mut codes: Vec<&str> = vec!["500", "503"];
             if secured {
                 codes.extend(["401", "403", "404"]);
+            } else if has_path_params {
+                // A public resource named in the path (a verification link) may not exist.
+                codes.push("404");
             }
             if has_body {
                 codes.extend(["400", "413", "415", "422"]);

@@ -6,7 +6,8 @@
 //! is an append-only table of transitions (actor, action, states; no free text).
 //!
 //! Every change is one transaction: the row (insert, or update guarded by `version`), its
-//! history entry, its verification artefacts, the jobs it schedules and the audit entries.
+//! history entry, its verification artefacts, the jobs it schedules, its letters (outbox) and
+//! the audit entries.
 
 use std::future::Future;
 
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::jobs::JobRow;
 use crate::model::NewAuditEntry;
+use crate::outbox::NewOutboxMessage;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRow {
@@ -90,6 +92,8 @@ pub struct RequestChange {
     pub verification: Option<VerificationRow>,
     /// Jobs to queue (reminders); a taken `unique_key` is skipped.
     pub jobs: Vec<JobRow>,
+    /// Letters caused by the change, queued in the outbox in the same transaction.
+    pub mail: Vec<NewOutboxMessage>,
     pub audit: Vec<NewAuditEntry>,
 }
 

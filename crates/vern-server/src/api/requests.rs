@@ -37,8 +37,24 @@ pub struct RequestPath {
 #[into_params(parameter_in = Path)]
 pub struct TokenPathParam {
     /// The token from the link in the verification mail.
-    #[param(min_length = 1, max_length = 100)]
+    #[param(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_-]{1,100}$")]
     pub token: String,
+}
+
+impl TokenPathParam {
+    /// Tokens are `vern_` and base64url: anything else names no link.
+    fn check(&self) -> Result<(), ApiError> {
+        let ok = (1..=100).contains(&self.token.len())
+            && self
+                .token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("verification link"))
+        }
+    }
 }
 
 /// Filters and keyset position for the admin list.
@@ -159,7 +175,11 @@ pub async fn get_request(
     operation_id = "actOnRequest",
     params(RequestPath),
     request_body = RequestAction,
-    responses((status = 200, description = "The request after the action", body = RequestView)),
+    responses(
+        (status = 200, description = "The request after the action", body = RequestView),
+        (status = 429, description = "More than 3 verification links for the request in an hour",
+         content_type = "application/problem+json", body = crate::error::Problem),
+    ),
 )]
 pub async fn act_on_request(
     State(state): State<AppState>,
@@ -186,7 +206,10 @@ pub async fn act_on_request(
     responses((status = 200, description = "A form asking for the code", content_type = "text/html", body = String)),
     security(),
 )]
-pub async fn verification_page(ApiPath(path): ApiPath<TokenPathParam>) -> Response {
+pub async fn verification_page(
+    ApiPath(path): ApiPath<TokenPathParam>,
+) -> Result<Response, ApiError> {
+    path.check()?;
     let token = html_escape(&path.token);
     let page = format!(
         "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\">\
@@ -197,7 +220,7 @@ pub async fn verification_page(ApiPath(path): ApiPath<TokenPathParam>) -> Respon
          <input name=\"code\" inputmode=\"numeric\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required></label>\
          <button type=\"submit\">OK</button></form></body></html>"
     );
-    ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response())
 }
 
 /// Confirms the requester's identity with the code from the mail (JSON or an HTML form
@@ -224,6 +247,7 @@ pub async fn verify_request(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    path.check()?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -11,11 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::crypto::{
-    Aad, SubjectKey, constant_time_eq, generate_token, hash_token, open, seal,
+    Aad, CryptoError, MasterKey, SubjectKey, constant_time_eq, generate_token, hash_token, open,
+    seal,
 };
 use vern_core::dsr::{
     self, Action, DeadlineError, Deadlines, LocalZone, Right, State, TransitionError,
@@ -23,8 +24,8 @@ use vern_core::dsr::{
 use vern_core::ids::{new_id, to_micros};
 use vern_store::jobs::state as job_state;
 use vern_store::{
-    JobRow, KeyringRow, RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore,
-    SqlStore, Store, StoreError, VerificationRow,
+    JobRow, RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, Store,
+    StoreError, VerificationRow,
 };
 
 use super::requests_types::*;
@@ -83,8 +84,6 @@ impl CaseFile {
 /// A letter to queue with a change. The outbox seals it (address and parameters) in the same
 /// transaction as the change.
 #[derive(Clone)]
-// Read once the outbox lands on main (`with_mail`).
-#[allow(dead_code)]
 pub(crate) struct PendingMail {
     pub to: String,
     pub template: &'static str,
@@ -93,46 +92,23 @@ pub(crate) struct PendingMail {
     pub dedup_key: Option<String>,
 }
 
-/// Loads the case-file key from the keyring, or creates it (two processes agree on the first
-/// row stored).
-pub(super) async fn load_case_key(
-    store: &SqlStore,
-    master: &vern_core::crypto::MasterKey,
-    previous: &[vern_core::crypto::MasterKey],
-    now: OffsetDateTime,
-) -> VaultResult<SubjectKey> {
-    let stored = match store
-        .get_keyring_entry(DSR_KEYRING_ENTRY)
-        .await
-        .map_err(VaultError::store("keyring entry"))?
-    {
-        Some(row) => row,
-        None => {
-            let key = SubjectKey::generate();
-            let row = KeyringRow {
-                name: DSR_KEYRING_ENTRY.to_owned(),
-                kek_id: master.kek_id().to_vec(),
-                wrapped_key: key.wrap(master, Uuid::nil(), Uuid::nil())?,
-                created_at: to_micros(now),
-            };
-            store
-                .put_keyring_entry_if_absent(row)
-                .await
-                .map_err(VaultError::store("keyring entry"))?
-        }
-    };
-    let wrapping = std::iter::once(master)
-        .chain(previous.iter())
-        .find(|m| m.kek_id().as_slice() == stored.kek_id.as_slice())
-        .ok_or_else(|| {
-            VaultError::Internal("the DSR key is wrapped by a master key that was not given".into())
-        })?;
-    Ok(SubjectKey::unwrap(
-        wrapping,
-        Uuid::nil(),
-        Uuid::nil(),
-        &stored.wrapped_key,
-    )?)
+/// The key that seals case files: a keyring key (loaded, created and re-wrapped on rotation
+/// like the outbox key). A request may name no subject, and its case outlives an erasure it
+/// asks for, so a subject key does not fit.
+pub(crate) struct DsrCaseKey(SubjectKey);
+
+impl super::keyring::KeyringKey for DsrCaseKey {
+    const NAME: &'static str = DSR_KEYRING_ENTRY;
+    const WHAT: &'static str = "DSR case key";
+    fn generate() -> Result<Self, CryptoError> {
+        Ok(DsrCaseKey(SubjectKey::generate()))
+    }
+    fn wrap(&self, master: &MasterKey) -> Result<Vec<u8>, CryptoError> {
+        self.0.wrap(master, Uuid::nil(), Uuid::nil())
+    }
+    fn unwrap(master: &MasterKey, wrapped: &[u8]) -> Result<Self, CryptoError> {
+        SubjectKey::unwrap(master, Uuid::nil(), Uuid::nil(), wrapped).map(DsrCaseKey)
+    }
 }
 
 fn date_text(d: Date) -> String {
@@ -210,11 +186,11 @@ impl Vault {
 
     fn seal_case(&self, request: Uuid, case: &CaseFile) -> VaultResult<Vec<u8>> {
         let plain = serde_json::to_vec(case).map_err(|e| VaultError::Internal(e.to_string()))?;
-        Ok(seal(&self.dsr_key, &self.case_aad(request), &plain)?)
+        Ok(seal(&self.dsr_key.0, &self.case_aad(request), &plain)?)
     }
 
     fn open_case(&self, row: &RequestRow) -> VaultResult<CaseFile> {
-        let plain = open(&self.dsr_key, &self.case_aad(row.id), &row.case_ct)?;
+        let plain = open(&self.dsr_key.0, &self.case_aad(row.id), &row.case_ct)?;
         serde_json::from_slice(&plain).map_err(|e| VaultError::Internal(format!("case file: {e}")))
     }
 
@@ -534,6 +510,7 @@ impl Vault {
             clear_verifications: false,
             verification,
             jobs,
+            mail: Vec::new(),
             audit,
         };
         let change = self.with_mail(change, mails)?;
@@ -557,14 +534,22 @@ impl Vault {
         }
     }
 
-    /// Attaches letters to a change. Until the outbox is merged they are dropped here (see
-    /// the decision record); the rest of the change is unaffected.
+    /// Seals letters into the change: they are queued in the outbox in its transaction.
     fn with_mail(
         &self,
-        change: RequestChange,
+        mut change: RequestChange,
         mails: Vec<PendingMail>,
     ) -> VaultResult<RequestChange> {
-        let _ = mails;
+        for m in mails {
+            change.mail.push(self.seal_mail(
+                &m.to,
+                m.template,
+                m.lang.as_str(),
+                m.params,
+                change.row.subject_id,
+                m.dedup_key,
+            )?);
+        }
         Ok(change)
     }
 
@@ -915,6 +900,7 @@ impl Vault {
             clear_verifications: clear,
             verification,
             jobs,
+            mail: Vec::new(),
             audit,
         };
         let change = self.with_mail(change, mails)?;
@@ -1050,6 +1036,7 @@ impl Vault {
                     clear_verifications: true,
                     verification: None,
                     jobs: Vec::new(),
+                    mail: Vec::new(),
                     audit: vec![self.audit(
                         &system,
                         "dsr.verification_spent",
@@ -1089,6 +1076,7 @@ impl Vault {
             clear_verifications: true,
             verification: None,
             jobs: Vec::new(),
+            mail: Vec::new(),
             audit: vec![self.audit(
                 &system,
                 "dsr.verify",

@@ -96,6 +96,9 @@ const MATRIX: &[(&str, &[&str])] = &[
     ),
     ("recordDisclosure (authority)", &["admin", "dpo"]),
     ("listSubjectDisclosures", &["admin", "dpo"]),
+    // The outbox is administrative (`tokens.manage`).
+    ("listOutbox", &["admin"]),
+    ("sendTestMail", &["admin"]),
     // Requests: `requests.write` (admin, dpo, support, service); reading and handling
     // `requests.read`/`requests.manage` (admin, dpo, support); refusing `requests.refuse`.
     ("submitRequest", &["admin", "dpo", "support", "service"]),
@@ -195,6 +198,12 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             ),
         ),
         "listSubjectDisclosures" => (Method::GET, format!("/v1/subjects/{s}/disclosures"), None),
+        "listOutbox" => (Method::GET, "/v1/outbox".into(), None),
+        "sendTestMail" => (
+            Method::POST,
+            "/v1/outbox/test".into(),
+            Some(json!({"to": format!("ops{n}@example.com")})),
+        ),
         "submitRequest" => (
             Method::POST,
             "/v1/requests".into(),

@@ -141,6 +141,7 @@ async fn write_rest(conn: &mut AnyConnection, change: RequestChange) -> StoreRes
     for job in &change.jobs {
         insert_job(conn, job).await?;
     }
+    super::outbox::insert_in(conn, &change.mail, change.event.at).await?;
     append_in(conn, change.audit).await
 }
 

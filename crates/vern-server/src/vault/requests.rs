@@ -14,10 +14,7 @@ use serde_json::json;
 use time::Date;
 use uuid::Uuid;
 use vern_core::access::Permission;
-use vern_core::crypto::{
-    Aad, CryptoError, MasterKey, SubjectKey, constant_time_eq, generate_token, hash_token, open,
-    seal,
-};
+use vern_core::crypto::{Aad, CryptoError, MasterKey, SubjectKey, open, seal};
 use vern_core::dsr::{
     self, Action, DeadlineError, Deadlines, LocalZone, Right, State, TransitionError,
 };
@@ -25,8 +22,14 @@ use vern_core::ids::{new_id, to_micros};
 use vern_store::jobs::state as job_state;
 use vern_store::{
     JobRow, RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, Store,
-    StoreError, VerificationRow,
+    StoreError,
 };
+
+mod letters;
+mod verify;
+
+pub(crate) use letters::PendingMail;
+use letters::receipt_mail;
 
 use super::requests_types::*;
 use super::{IdentifierInput, Principal, Vault, VaultError, VaultResult, time_of};
@@ -81,17 +84,6 @@ impl CaseFile {
     }
 }
 
-/// A letter to queue with a change. The outbox seals it (address and parameters) in the same
-/// transaction as the change.
-#[derive(Clone)]
-pub(crate) struct PendingMail {
-    pub to: String,
-    pub template: &'static str,
-    pub lang: Lang,
-    pub params: serde_json::Value,
-    pub dedup_key: Option<String>,
-}
-
 /// The key that seals case files: a keyring key (loaded, created and re-wrapped on rotation
 /// like the outbox key). A request may name no subject, and its case outlives an erasure it
 /// asks for, so a subject key does not fit.
@@ -138,32 +130,6 @@ fn reason_field(field: &str, text: &str) -> Result<String, FieldError> {
 
 fn right_names(rights: &[Right]) -> Vec<&'static str> {
     rights.iter().map(|r| r.as_str()).collect()
-}
-
-/// A right's name in a letter.
-fn right_label(right: Right, lang: Lang) -> &'static str {
-    match (right, lang) {
-        (Right::Access, Lang::Nb) => "innsyn",
-        (Right::Access, Lang::En) => "access",
-        (Right::Rectification, Lang::Nb) => "retting",
-        (Right::Rectification, Lang::En) => "rectification",
-        (Right::Erasure, Lang::Nb) => "sletting",
-        (Right::Erasure, Lang::En) => "erasure",
-        (Right::Restriction, Lang::Nb) => "begrensning av behandling",
-        (Right::Restriction, Lang::En) => "restriction of processing",
-        (Right::Portability, Lang::Nb) => "dataportabilitet",
-        (Right::Portability, Lang::En) => "data portability",
-        (Right::Objection, Lang::Nb) => "protest",
-        (Right::Objection, Lang::En) => "objection",
-    }
-}
-
-fn rights_label(rights: &[Right], lang: Lang) -> String {
-    rights
-        .iter()
-        .map(|r| right_label(*r, lang))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 struct Loaded {
@@ -278,48 +244,6 @@ impl Vault {
             created_at: now,
             updated_at: now,
         })
-    }
-
-    /// A fresh verification link: the row to store and the mail that carries it.
-    fn new_verification(
-        &self,
-        request: Uuid,
-        reference: &str,
-        lang: Lang,
-        to: &str,
-    ) -> VaultResult<(VerificationRow, PendingMail)> {
-        let token = generate_token();
-        let code = six_digits();
-        let id = new_id();
-        let now = self.now();
-        let row = VerificationRow {
-            tenant_id: self.tenant,
-            id,
-            request_id: request,
-            token_hash: hash_token(&token).to_vec(),
-            code_digest: self.code_digest(id, &code),
-            expires_at: to_micros(self.clock().now() + VERIFICATION_TTL),
-            attempts: 0,
-            created_at: now,
-        };
-        let link = format!("{}/v1/request-verifications/{token}", self.public_url());
-        let mail = PendingMail {
-            to: to.to_owned(),
-            template: "dsr_verify",
-            lang,
-            params: json!({
-                "reference": reference,
-                "link": link,
-                "code": code,
-                "minutes": VERIFICATION_TTL.whole_minutes(),
-            }),
-            dedup_key: Some(format!("dsr_verify:{id}")),
-        };
-        Ok((row, mail))
-    }
-
-    fn code_digest(&self, verification: Uuid, code: &str) -> Vec<u8> {
-        self.blind_index("vern/dsr-code", &format!("{verification}:{code}"))
     }
 
     /// Receives a request (see the module documentation).
@@ -448,18 +372,7 @@ impl Vault {
         if let Some(to) = &email {
             mails.insert(
                 0,
-                PendingMail {
-                    to: to.clone(),
-                    template: "dsr_receipt",
-                    lang,
-                    params: json!({
-                        "reference": reference,
-                        "rights": rights_label(&rights, lang),
-                        "received_on": date_text(deadlines.received_on),
-                        "due": date_text(deadlines.due_initial),
-                    }),
-                    dedup_key: Some(format!("dsr_receipt:{id}")),
-                },
+                receipt_mail(to, &reference, &rights, lang, &deadlines, id),
             );
         }
         let now_us = self.now();
@@ -532,25 +445,6 @@ impl Vault {
                 self.view_of(&existing)
             }
         }
-    }
-
-    /// Seals letters into the change: they are queued in the outbox in its transaction.
-    fn with_mail(
-        &self,
-        mut change: RequestChange,
-        mails: Vec<PendingMail>,
-    ) -> VaultResult<RequestChange> {
-        for m in mails {
-            change.mail.push(self.seal_mail(
-                &m.to,
-                m.template,
-                m.lang.as_str(),
-                m.params,
-                change.row.subject_id,
-                m.dedup_key,
-            )?);
-        }
-        Ok(change)
     }
 
     async fn load(&self, id: Uuid) -> VaultResult<Loaded> {
@@ -877,9 +771,68 @@ impl Vault {
                 clear = true;
                 ("request_identity", to)
             }
+            RequestAction::ResendLetter => {
+                let Some(addr) = &email else {
+                    return Err(VaultError::Conflict(
+                        "the request has no email address to write to".into(),
+                    ));
+                };
+                let since = to_micros(self.clock().now() - time::Duration::hours(1));
+                let sent = self
+                    .store
+                    .count_request_events_since(self.tenant, id, "resend_letter", since)
+                    .await
+                    .map_err(VaultError::store("request"))?;
+                if sent >= VERIFICATION_LINKS_PER_HOUR {
+                    return Err(VaultError::RateLimited(format!(
+                        "at most {VERIFICATION_LINKS_PER_HOUR} letters an hour"
+                    )));
+                }
+                let d = self.deadlines_of(&l.row)?;
+                let mut letter = match from {
+                    State::Received | State::AwaitingIdentity | State::InProgress => {
+                        receipt_mail(addr, &l.row.reference, &l.rights, l.lang, &d, id)
+                    }
+                    State::Extended => PendingMail {
+                        to: addr.clone(),
+                        template: "dsr_extended",
+                        lang: l.lang,
+                        params: json!({
+                            "reference": l.row.reference,
+                            "due": l.row.due,
+                            "reason": l.case.extension_reason.clone().unwrap_or_default(),
+                        }),
+                        dedup_key: None,
+                    },
+                    State::Completed | State::PartiallyRefused => {
+                        self.completion_mail(&l, addr, from)
+                    }
+                    State::Refused => match &l.case.refusal {
+                        Some(r) => {
+                            self.refusal_mail(&l, addr, "refused", &r.reason, &r.legal_basis)
+                        }
+                        None => self.completion_mail(&l, addr, from),
+                    },
+                    State::UnableToIdentify => self.refusal_mail(
+                        &l,
+                        addr,
+                        "unable_to_identify",
+                        l.case.unable_reason.as_deref().unwrap_or_default(),
+                        "GDPR Art. 11(2), 12(2)",
+                    ),
+                    State::Withdrawn => {
+                        return Err(VaultError::Conflict(
+                            "a withdrawn request has no letter to send again".into(),
+                        ));
+                    }
+                };
+                letter.dedup_key = Some(format!("dsr_resend:{id}:{}", new_id()));
+                mails.push(letter);
+                ("resend_letter", from)
+            }
         };
         row.state = to.as_str().to_owned();
-        if to.is_terminal() {
+        if to.is_terminal() && !from.is_terminal() {
             row.closed_at = Some(self.now());
             clear = true;
         }
@@ -909,190 +862,6 @@ impl Vault {
             .await
             .map_err(VaultError::store("request"))?;
         self.view_of(&row)
-    }
-
-    fn completion_mail(&self, l: &Loaded, to: &str, state: State) -> PendingMail {
-        let (reason_w, basis_w, kept_w) = match l.lang {
-            Lang::Nb => ("begrunnelse", "rettslig grunnlag", "oppbevares til"),
-            Lang::En => ("reason", "legal basis", "kept until"),
-        };
-        let lines: Vec<String> = l
-            .case
-            .outcomes
-            .iter()
-            .map(|o| {
-                let mut line = format!(
-                    "- {}: {}",
-                    right_label(o.right, l.lang),
-                    status_label(o.status, l.lang)
-                );
-                if let Some(r) = &o.reason {
-                    line.push_str(&format!("\n  {reason_w}: {r}"));
-                }
-                if let Some(b) = &o.legal_basis {
-                    line.push_str(&format!("\n  {basis_w}: {b}"));
-                }
-                if let Some(k) = &o.kept_until {
-                    line.push_str(&format!("\n  {kept_w}: {k}"));
-                }
-                line
-            })
-            .collect();
-        let sa = &self.policy.raw.supervisory_authority;
-        let template = if state == State::Completed {
-            "dsr_completed"
-        } else {
-            "dsr_refused"
-        };
-        PendingMail {
-            to: to.to_owned(),
-            template,
-            lang: l.lang,
-            params: json!({
-                "reference": l.row.reference,
-                "outcomes": lines.join("\n"),
-                "details": lines.join("\n"),
-                "authority": sa.name.get_ref(),
-                "authority_website": sa.website.get_ref(),
-            }),
-            dedup_key: Some(format!("dsr_close:{}", l.row.id)),
-        }
-    }
-
-    fn refusal_mail(
-        &self,
-        l: &Loaded,
-        to: &str,
-        kind: &str,
-        reason: &str,
-        basis: &str,
-    ) -> PendingMail {
-        let sa = &self.policy.raw.supervisory_authority;
-        let details = match l.lang {
-            Lang::Nb => format!("Begrunnelse: {reason}\nRettslig grunnlag: {basis}"),
-            Lang::En => format!("Reason: {reason}\nLegal basis: {basis}"),
-        };
-        PendingMail {
-            to: to.to_owned(),
-            template: "dsr_refused",
-            lang: l.lang,
-            params: json!({
-                "reference": l.row.reference,
-                "details": details,
-                "authority": sa.name.get_ref(),
-                "authority_website": sa.website.get_ref(),
-            }),
-            dedup_key: Some(format!("dsr_{kind}:{}", l.row.id)),
-        }
-    }
-
-    /// Checks the code of a verification link (public: the link is the credential).
-    pub async fn verify_request_link(
-        &self,
-        token: &str,
-        code: &str,
-    ) -> VaultResult<VerificationResult> {
-        let not_found = || VaultError::NotFound("verification link (unknown, used or expired)");
-        let Some(v) = self
-            .store
-            .find_verification(&hash_token(token))
-            .await
-            .map_err(VaultError::store("verification link"))?
-        else {
-            return Err(not_found());
-        };
-        if v.tenant_id != self.tenant
-            || v.expires_at < self.now()
-            || v.attempts >= VERIFICATION_MAX_ATTEMPTS
-        {
-            return Err(not_found());
-        }
-        let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-        let good = well_formed && constant_time_eq(&self.code_digest(v.id, code), &v.code_digest);
-        let system = Principal::new(super::Actor::System, "system");
-        if !good {
-            let attempts = self
-                .store
-                .add_verification_attempt(self.tenant, v.id)
-                .await
-                .map_err(VaultError::store("verification link"))?;
-            let left = VERIFICATION_MAX_ATTEMPTS - attempts;
-            if left <= 0 {
-                // Spent: the artefact goes; the request waits for a new link or staff.
-                let l = self.load(v.request_id).await?;
-                let mut row = l.row.clone();
-                row.version += 1;
-                row.updated_at = self.now();
-                let change = RequestChange {
-                    event: self.event(
-                        &system,
-                        v.request_id,
-                        "verification_spent",
-                        Some(l.state),
-                        l.state,
-                    ),
-                    row,
-                    expected_version: Some(l.row.version),
-                    clear_verifications: true,
-                    verification: None,
-                    jobs: Vec::new(),
-                    mail: Vec::new(),
-                    audit: vec![self.audit(
-                        &system,
-                        "dsr.verification_spent",
-                        l.row.subject_id,
-                        Some("compliance.dsr_handling"),
-                        json!({ "request": v.request_id }),
-                    )],
-                };
-                self.store
-                    .update_request(change)
-                    .await
-                    .map_err(VaultError::store("request"))?;
-            }
-            return Err(VaultError::field(
-                "code",
-                "wrong_code",
-                format!("the code is wrong; {} attempt(s) left", left.max(0)),
-            ));
-        }
-        let l = self.load(v.request_id).await?;
-        let to = dsr::transition(l.state, Action::Verify).map_err(transition_error)?;
-        let mut case = l.case.clone();
-        case.verification = Some(CaseVerification {
-            method: "email_link".into(),
-            reason: None,
-            at: self.now(),
-        });
-        let mut row = l.row.clone();
-        row.state = to.as_str().to_owned();
-        row.case_ct = self.seal_case(row.id, &case)?;
-        row.version += 1;
-        row.updated_at = self.now();
-        let change = RequestChange {
-            event: self.event(&system, row.id, "verify", Some(l.state), to),
-            row: row.clone(),
-            expected_version: Some(l.row.version),
-            clear_verifications: true,
-            verification: None,
-            jobs: Vec::new(),
-            mail: Vec::new(),
-            audit: vec![self.audit(
-                &system,
-                "dsr.verify",
-                l.row.subject_id,
-                Some("compliance.dsr_handling"),
-                json!({ "request": row.id, "method": "email_link" }),
-            )],
-        };
-        self.store
-            .update_request(change)
-            .await
-            .map_err(VaultError::store("request"))?;
-        Ok(VerificationResult {
-            reference: row.reference,
-            state: to,
-        })
     }
 
     /// The reminder job: records that a deadline is near for an open request (idempotent).
@@ -1126,17 +895,6 @@ fn channel_of(text: &str) -> Channel {
         "mail" => Channel::Mail,
         "phone" => Channel::Phone,
         _ => Channel::InPerson,
-    }
-}
-
-fn status_label(s: FulfilmentStatus, lang: Lang) -> &'static str {
-    match (s, lang) {
-        (FulfilmentStatus::Done, Lang::Nb) => "utført",
-        (FulfilmentStatus::Done, Lang::En) => "done",
-        (FulfilmentStatus::Partial, Lang::Nb) => "delvis utført",
-        (FulfilmentStatus::Partial, Lang::En) => "partly done",
-        (FulfilmentStatus::Refused, Lang::Nb) => "avslått",
-        (FulfilmentStatus::Refused, Lang::En) => "refused",
     }
 }
 
@@ -1214,18 +972,5 @@ fn check_outcome(o: &Fulfilment, rights: &[Right]) -> VaultResult<Fulfilment> {
         Ok(out)
     } else {
         Err(VaultError::Validation(errors))
-    }
-}
-
-/// A uniformly random 6-digit code (rejection sampling, no modulo bias).
-fn six_digits() -> String {
-    loop {
-        let mut b = [0u8; 4];
-        vern_core::crypto::random_bytes(&mut b);
-        let n = u32::from_le_bytes(b);
-        // 4,294,000,000 is the largest multiple of 1,000,000 below 2^32.
-        if n < 4_294_000_000 {
-            return format!("{:06}", n % 1_000_000);
-        }
     }
 }

@@ -227,6 +227,9 @@ pub enum RequestAction {
     },
     /// Sends a fresh verification link (the old one stops working); at most 3 an hour.
     ResendVerification,
+    /// Sends the letter of the current state again (receipt, extension, closing letter); at
+    /// most 3 an hour.
+    ResendLetter,
 }
 
 /// A request with its case file: for the privacy team (`requests.read` and the `dsr.case`

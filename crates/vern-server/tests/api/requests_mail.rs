@@ -160,6 +160,27 @@ async fn the_requester_follows_the_link_in_the_mail_and_gets_the_letters() {
     assert!(ext.body.contains("Saken gjelder mange systemer"));
     assert!(ext.body.contains(e["due"].as_str().unwrap()));
     let close = one(&mails, "Svar på henvendelsen");
+    // Staff can send the closing letter again (a fresh copy, not deduplicated away).
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/requests/{id}/actions"),
+            &json!({"action": "resend_letter"}),
+        )
+        .await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["state"],
+        "partially_refused"
+    );
+    deliver(&app, &sink).await;
+    let again = sink.wait_for(5, Duration::from_secs(10)).await;
+    assert_eq!(
+        again
+            .iter()
+            .filter(|m| m.subject.contains("Svar på henvendelsen"))
+            .count(),
+        2
+    );
     for part in [
         "bokføringsloven § 13",
         "2031-12-31",

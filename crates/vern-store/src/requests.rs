@@ -45,6 +45,8 @@ pub struct RequestRow {
     /// `Idempotency-Key` of the submission, unique per (tenant, created_by).
     pub idem_key: Option<String>,
     pub idem_digest: Option<Vec<u8>>,
+    /// Keyed blind index of the requester's email (per-address rate limit).
+    pub requester_index: Option<Vec<u8>>,
     pub closed_at: Option<i64>,
     pub updated_at: i64,
     /// Optimistic concurrency: each update bumps it.
@@ -154,6 +156,13 @@ pub trait RequestStore: Send + Sync {
         tenant: Uuid,
         id: Uuid,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Requests from the address with this blind index received since `since`.
+    fn count_requests_from(
+        &self,
+        tenant: Uuid,
+        requester_index: &[u8],
+        since: i64,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
     /// Number of requests of the tenant (tests and metrics).
     fn count_requests(&self, tenant: Uuid) -> impl Future<Output = StoreResult<u64>> + Send;
 }

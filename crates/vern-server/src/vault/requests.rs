@@ -45,6 +45,9 @@ pub const VERIFICATION_TTL: time::Duration = time::Duration::minutes(30);
 pub const VERIFICATION_MAX_ATTEMPTS: i64 = 5;
 /// Verification links per request and hour (the first one included).
 pub const VERIFICATION_LINKS_PER_HOUR: u64 = 3;
+/// Requests per address and hour that get letters (receipt, verification link); further
+/// requests are stored and wait for staff.
+pub const MAIL_PER_ADDRESS_PER_HOUR: u64 = 5;
 /// How far back staff may date a request they enter.
 pub const MAX_BACKDATE: time::Duration = time::Duration::days(31);
 /// The zone deadlines are counted in: the controller's establishment (Oslo).
@@ -352,6 +355,22 @@ impl Vault {
             ..CaseFile::default()
         };
         let email = case.email().map(str::to_owned);
+        // Per-address limit on letters: the request is always stored, but an address that
+        // already got MAIL_PER_ADDRESS_PER_HOUR requests' letters this hour gets no more.
+        let requester_index = email
+            .as_deref()
+            .map(|e| self.blind_index("vern/dsr-requester", e));
+        let mut letters_suppressed = false;
+        if let Some(index) = &requester_index {
+            let since = to_micros(now - time::Duration::hours(1));
+            let recent = self
+                .store
+                .count_requests_from(self.tenant, index, since)
+                .await
+                .map_err(VaultError::store("request"))?;
+            letters_suppressed = recent >= MAIL_PER_ADDRESS_PER_HOUR;
+        }
+        let email_for_letters = email.clone().filter(|_| !letters_suppressed);
         let mut mails = Vec::new();
         let mut verification = None;
         let (state, action) = if let Some(reason) = staff_reason {
@@ -361,7 +380,7 @@ impl Vault {
                 at: self.now(),
             });
             (State::InProgress, Action::Verify)
-        } else if let Some(to) = &email {
+        } else if let Some(to) = &email_for_letters {
             let (row, mail) = self.new_verification(id, &reference, lang, to)?;
             verification = Some(row);
             mails.push(mail);
@@ -369,7 +388,7 @@ impl Vault {
         } else {
             (State::Received, Action::RequestIdentity)
         };
-        if let Some(to) = &email {
+        if let Some(to) = &email_for_letters {
             mails.insert(
                 0,
                 receipt_mail(to, &reference, &rights, lang, &deadlines, id),
@@ -397,6 +416,7 @@ impl Vault {
             created_by: who.actor.to_string(),
             idem_key: idem.as_ref().map(|(k, _)| k.clone()),
             idem_digest: idem.as_ref().map(|(_, d)| d.clone()),
+            requester_index,
             closed_at: None,
             updated_at: now_us,
             version: 1,
@@ -412,6 +432,7 @@ impl Vault {
                 "channel": input.channel.as_str(),
                 "state": state.as_str(),
                 "action": action.as_str(),
+                "letters_suppressed": letters_suppressed,
             }),
         )];
         let event = self.event(who, id, "receive", None, state);

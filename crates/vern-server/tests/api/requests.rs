@@ -577,7 +577,10 @@ async fn an_idempotency_key_gives_one_request() {
 #[tokio::test]
 async fn an_unknown_identifier_gets_the_same_answer() {
     let app = spawn_app().await;
-    app.create_subject(&lead("known@example.com")).await;
+    for i in 0..16 {
+        app.create_subject(&lead(&format!("known{i}@example.com")))
+            .await;
+    }
     let service = app.token("service").await;
     let shape = |v: &Value| -> (BTreeSet<String>, Value, Value) {
         (
@@ -590,7 +593,7 @@ async fn an_unknown_identifier_gets_the_same_answer() {
     let mut unknown_ms = Vec::new();
     for i in 0..15 {
         for (email, times) in [
-            ("known@example.com".to_owned(), &mut known_ms),
+            (format!("known{i}@example.com"), &mut known_ms),
             (format!("nobody{i}@example.com"), &mut unknown_ms),
         ] {
             let t = Instant::now();
@@ -607,7 +610,7 @@ async fn an_unknown_identifier_gets_the_same_answer() {
     let a = submit(
         &app,
         &service,
-        &web_request("known@example.com", &["access"]),
+        &web_request("known15@example.com", &["access"]),
     )
     .await;
     let b = submit(
@@ -705,6 +708,56 @@ async fn a_thousand_concurrent_submissions() {
     assert_eq!(seen.len(), 1000);
     let ids: BTreeSet<&String> = by_n.values().collect();
     assert_eq!(ids.len(), 1000);
+}
+
+/// One address gets letters for 5 requests an hour; further requests are stored without
+/// letters and wait for staff (nobody can use vern to flood a mailbox).
+#[tokio::test]
+async fn letters_to_one_address_are_rate_limited() {
+    let app = spawn_app().await;
+    let mut states = Vec::new();
+    for _ in 0..7 {
+        let v = submit(
+            &app,
+            &app.admin_token,
+            &web_request("flood@example.com", &["access"]),
+        )
+        .await;
+        states.push(v["state"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        states,
+        [
+            "awaiting_identity",
+            "awaiting_identity",
+            "awaiting_identity",
+            "awaiting_identity",
+            "awaiting_identity",
+            "received",
+            "received"
+        ]
+    );
+    assert_eq!(
+        app.vault
+            .store()
+            .count_requests(app.vault.tenant())
+            .await
+            .unwrap(),
+        7
+    );
+    // Two letters (receipt, link) for each of the first five: ten in the outbox.
+    let outbox: Value = app
+        .get(&app.admin_token, "/v1/outbox?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let n = outbox
+        .as_array()
+        .or_else(|| outbox["items"].as_array())
+        .map(Vec::len)
+        .unwrap_or_default();
+    assert_eq!(n, 10, "{outbox}");
 }
 
 #[tokio::test]

@@ -19,6 +19,8 @@ CREATE TABLE dsr_requests (
     created_by   TEXT    NOT NULL,
     idem_key     TEXT,
     idem_digest  BYTEA,
+    -- Keyed blind index of the requester's email: rate limits per address, no plaintext.
+    requester_index BYTEA,
     closed_at    BIGINT,
     updated_at   BIGINT  NOT NULL,
     version      BIGINT  NOT NULL,
@@ -29,6 +31,7 @@ CREATE UNIQUE INDEX dsr_requests_reference ON dsr_requests (tenant_id, reference
 CREATE UNIQUE INDEX dsr_requests_idempotency ON dsr_requests (tenant_id, created_by, idem_key);
 CREATE INDEX dsr_requests_by_due ON dsr_requests (tenant_id, due, id);
 CREATE INDEX dsr_requests_by_subject ON dsr_requests (tenant_id, subject_id);
+CREATE INDEX dsr_requests_by_requester ON dsr_requests (tenant_id, requester_index, received_at);
 
 -- The history of each request: who moved it from which state to which. Append-only; no
 -- free text (reasons are in the sealed case file).

@@ -23,7 +23,7 @@ macro_rules! request_cols {
     () => {
         "tenant_id, id, reference, state, rights, channel, lang, subject_id, case_ct, \
          received_at, received_on, due_initial, due_max, due, created_by, idem_key, idem_digest, \
-         closed_at, updated_at, version"
+         requester_index, closed_at, updated_at, version"
     };
 }
 macro_rules! event_cols {
@@ -57,6 +57,7 @@ fn request(r: &AnyRow) -> StoreResult<RequestRow> {
         created_by: get(r, "created_by")?,
         idem_key: get(r, "idem_key")?,
         idem_digest: get(r, "idem_digest")?,
+        requester_index: get(r, "requester_index")?,
         closed_at: get(r, "closed_at")?,
         updated_at: get(r, "updated_at")?,
         version: get(r, "version")?,
@@ -179,7 +180,7 @@ impl RequestStore for SqlStore {
             "INSERT INTO dsr_requests (",
             request_cols!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20) ON CONFLICT (tenant_id, created_by, idem_key) DO NOTHING"
+             $17, $18, $19, $20, $21) ON CONFLICT (tenant_id, created_by, idem_key) DO NOTHING"
         ))
         .bind(r.tenant_id.as_bytes().as_slice())
         .bind(r.id.as_bytes().as_slice())
@@ -198,6 +199,7 @@ impl RequestStore for SqlStore {
         .bind(r.created_by.as_str())
         .bind(r.idem_key.as_deref())
         .bind(r.idem_digest.clone())
+        .bind(r.requester_index.clone())
         .bind(r.closed_at)
         .bind(r.updated_at)
         .bind(r.version)
@@ -386,6 +388,25 @@ impl RequestStore for SqlStore {
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         n.ok_or(StoreError::NotFound)
+    }
+
+    async fn count_requests_from(
+        &self,
+        tenant: Uuid,
+        requester_index: &[u8],
+        since: i64,
+    ) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM dsr_requests \
+             WHERE tenant_id = $1 AND requester_index = $2 AND received_at >= $3",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(requester_index.to_vec())
+        .bind(since)
+        .fetch_one(&self.data.write)
+        .await
+        .map_err(db_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn count_requests(&self, tenant: Uuid) -> StoreResult<u64> {

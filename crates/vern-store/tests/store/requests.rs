@@ -29,6 +29,7 @@ fn change(id: Uuid, key: Option<&str>, digest: u8) -> RequestChange {
         created_by: "token:x".into(),
         idem_key: key.map(str::to_owned),
         idem_digest: key.map(|_| vec![digest]),
+        requester_index: None,
         closed_at: None,
         updated_at: 1,
         version: 1,

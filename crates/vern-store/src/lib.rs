@@ -19,6 +19,7 @@
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
+pub mod changes;
 pub mod consent;
 pub mod disclosures;
 pub mod events;
@@ -31,6 +32,7 @@ mod sql;
 pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
+pub use changes::{ChangeLog, SubjectChange};
 pub use consent::ConsentStore;
 pub use disclosures::{DisclosureRow, DisclosureStore};
 pub use events::EventStore;

@@ -228,11 +228,10 @@ impl Vault {
         } else {
             Vec::new()
         };
-        let stored = self
-            .store
-            .append_consent(events, audit)
-            .await
-            .map_err(VaultError::store("subject"))?;
+        let stored = self.store.append_consent(events, audit).await;
+        // Evicted whether or not the commit is known to have happened: never stale.
+        self.cache.evict_subject(subject);
+        let stored = stored.map_err(VaultError::store("subject"))?;
         if !suppress_kinds.is_empty() {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;

@@ -12,6 +12,7 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+pub mod cache;
 mod consent;
 mod consent_types;
 mod decisions;
@@ -117,6 +118,8 @@ pub struct Vault {
     tenant: Uuid,
     /// The policy's retention rules, compiled once (see `vern_core::retention`).
     retention: Arc<vern_core::retention::RetentionPlan>,
+    /// Decision state per subject; answers only while [`Vault::cache_poller`] keeps it fresh.
+    cache: Arc<cache::DecisionCache>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -180,12 +183,26 @@ impl Vault {
             receipts,
             clock,
             tenant: DEFAULT_TENANT,
+            cache: Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY)),
         })
+    }
+
+    /// The node's decision cache.
+    pub fn cache(&self) -> &cache::DecisionCache {
+        &self.cache
+    }
+
+    /// The task that keeps the decision cache fresh by polling the change log; spawn it once
+    /// per vault (`vern serve` does). It ends when the vault is dropped. Without it the cache
+    /// never answers and every decision reads the database.
+    pub fn cache_poller(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        cache::run_poller(Arc::downgrade(&self.cache), self.store.clone(), self.tenant)
     }
 
     /// The same vault acting for another tenant.
     pub fn with_tenant(mut self, tenant: Uuid) -> Self {
         self.tenant = tenant;
+        self.cache = Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY));
         self
     }
 

@@ -310,10 +310,9 @@ impl Vault {
             None,
             json!({ "fields": fields }),
         )];
-        self.store
-            .update_subject(row.clone(), audit)
-            .await
-            .map_err(VaultError::store("subject"))?;
+        let done = self.store.update_subject(row.clone(), audit).await;
+        self.cache.evict_subject(id);
+        done.map_err(VaultError::store("subject"))?;
         // Type and jurisdiction decide which retention rules and exceptions apply.
         self.recompute_subject_expiries(&row).await?;
         Ok(summary(&row))
@@ -332,10 +331,12 @@ impl Vault {
         self.suppress_subject(who, id, &super::consent::SUPPRESSIBLE, "erasure")
             .await?;
         let audit = vec![self.audit(who, "subject.erase", Some(id), None, json!({}))];
-        self.store
+        let done = self
+            .store
             .erase_subject(self.tenant, id, self.now(), audit)
-            .await
-            .map_err(VaultError::store("subject"))
+            .await;
+        self.cache.evict_subject(id);
+        done.map_err(VaultError::store("subject"))
     }
 
     /// The subject's row, or 404; for handlers that only need to know it exists.

@@ -10,6 +10,7 @@
 
 mod audit;
 mod bulk;
+mod changes;
 mod consent;
 mod disclosures;
 mod error;

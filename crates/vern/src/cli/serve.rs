@@ -64,6 +64,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("vern listening on http://{local}");
     tracing::info!(%local, "listening");
     let vault = Arc::new(vault);
+    // Keeps this node's decision cache in step with every other node (ends with the vault).
+    tokio::spawn(vault.cache_poller());
     let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
     let runner = (!args.no_jobs).then(|| {
         let config = RunnerConfig {

@@ -12,3 +12,4 @@ mod retention;
 mod retention_scale;
 mod serve;
 mod support;
+mod two_nodes;

@@ -204,9 +204,14 @@ async fn single(setup: &Setup, conns: usize, secs: Duration) {
                 while Instant::now() < deadline {
                     let body = bodies[n % bodies.len()].clone();
                     let t = Instant::now();
-                    let (status, _) =
-                        post(&mut sender, &setup, "/v1/decisions", "application/json", body)
-                            .await;
+                    let (status, _) = post(
+                        &mut sender,
+                        &setup,
+                        "/v1/decisions",
+                        "application/json",
+                        body,
+                    )
+                    .await;
                     assert_eq!(status, StatusCode::OK);
                     lat.push(t.elapsed());
                     n += conns;
@@ -261,10 +266,22 @@ async fn bulk(setup: &Setup) {
         Bytes::from(items.join("\n"))
     };
     let cases = [
-        ("JSON array, by subject id", "application/json", array(&by_id)),
-        ("NDJSON, by subject id", "application/x-ndjson", ndjson(&by_id)),
+        (
+            "JSON array, by subject id",
+            "application/json",
+            array(&by_id),
+        ),
+        (
+            "NDJSON, by subject id",
+            "application/x-ndjson",
+            ndjson(&by_id),
+        ),
         ("JSON array, by email", "application/json", array(&by_email)),
-        ("NDJSON, by email", "application/x-ndjson", ndjson(&by_email)),
+        (
+            "NDJSON, by email",
+            "application/x-ndjson",
+            ndjson(&by_email),
+        ),
     ];
     let mut sender = connect(setup.addr).await;
     for (label, ct, body) in cases {

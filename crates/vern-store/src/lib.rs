@@ -49,7 +49,7 @@ use std::future::Future;
 use uuid::Uuid;
 
 /// Errors from the store. Constraint violations are told apart so callers can answer 409.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

@@ -455,6 +455,10 @@ pub async fn run_poller(cache: Weak<DecisionCache>, store: SqlStore, tenant: Uui
         match cache.poll(&store, tenant).await {
             Ok(()) => {
                 cache.trust_until(started + TRUST_FOR);
+                let s = cache.stats();
+                metrics::gauge!("vern_decision_cache_hits").set(s.hits as f64);
+                metrics::gauge!("vern_decision_cache_misses").set(s.misses as f64);
+                metrics::gauge!("vern_decision_cache_subjects").set(s.subjects as f64);
                 if failing {
                     tracing::info!("decision cache: change log readable again");
                     failing = false;

@@ -64,7 +64,13 @@ impl Vault {
         }
         let mut out = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.iter().enumerate() {
-            out.push(self.decide_one(&format!("[{i}]"), req).await?);
+            let d = match self.decide_one("", req).await {
+                Ok(d) => d,
+                // Name the item only on failure (no string per recipient on the fast path).
+                Err(VaultError::Validation(_)) => self.decide_one(&format!("[{i}]"), req).await?,
+                Err(e) => return Err(e),
+            };
+            out.push(d);
         }
         Ok(out)
     }
@@ -72,6 +78,7 @@ impl Vault {
     async fn decide_one(&self, prefix: &str, req: &DecisionRequest) -> VaultResult<DecisionView> {
         let field =
             |name: &str| format!("{prefix}{}{name}", if prefix.is_empty() { "" } else { "." });
+        let mut address = AddressKind::Personal;
         // The subject, and for an address of nobody known, whether it is suppressed.
         let (subject, unknown_suppressed) = match (&req.subject_id, &req.identifier) {
             (Some(id), None) => (Some(*id), false),
@@ -79,6 +86,9 @@ impl Vault {
                 let (kind, value) = self
                     .normalise_identifier(&field("identifier"), identifier)
                     .map_err(|e| VaultError::Validation(vec![e]))?;
+                if kind == "email" && self.is_role_address(&req.purpose, &value) {
+                    address = AddressKind::Role;
+                }
                 let hash = self.blind_index(&kind, &value);
                 let entry = self.resolve_hash(&kind, hash).await?;
                 (entry.subject, entry.suppressed)
@@ -133,9 +143,9 @@ impl Vault {
             objections,
             restricted,
             suppressed,
-            // Whether an address names a person is not known from the address itself; the
+            // A role address only when asked by an address the policy lists; otherwise the
             // conservative default applies marketing law's consent rule.
-            address: AddressKind::Personal,
+            address,
             now: self.now(),
         };
         let d = decision::decide(&self.policy, &input);
@@ -146,6 +156,20 @@ impl Vault {
             policy_version: self.policy.content_hash.clone(),
             decision_id: new_id(),
             subject_id: subject,
+        })
+    }
+
+    /// Whether `email` (normalised) is a role address under one of the purpose's gates.
+    fn is_role_address(&self, purpose: &str, email: &str) -> bool {
+        let Some((local, _)) = email.rsplit_once('@') else {
+            return false;
+        };
+        self.policy.purpose(purpose).is_some_and(|p| {
+            p.gates.iter().any(|g| {
+                g.role_addresses
+                    .iter()
+                    .any(|r| r.get_ref().eq_ignore_ascii_case(local))
+            })
         })
     }
 
@@ -168,10 +192,7 @@ impl Vault {
             .map_err(VaultError::store("subject"))?;
         let suppressed = match found {
             Some(_) => false, // the subject's own entry says
-            None => {
-                self.any_suppressed(&[(kind.to_owned(), hash)])
-                    .await?
-            }
+            None => self.any_suppressed(&[(kind.to_owned(), hash)]).await?,
         };
         let entry = HashEntry {
             subject: found,

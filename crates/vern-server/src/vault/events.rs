@@ -22,7 +22,6 @@ use vern_core::decision::{self, AddressKind, DecisionInput};
 use vern_core::ids::{new_id, to_micros};
 use vern_store::events::{EventRow, EventStore};
 
-
 use super::{Principal, Vault, VaultError, VaultResult};
 
 /// Most events one batch may carry.

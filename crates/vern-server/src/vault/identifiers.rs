@@ -188,11 +188,11 @@ impl Vault {
         self.cache.evict_hash(&kind, &hash);
         self.cache.evict_subject(subject);
         done.map_err(|e| match e {
-                vern_store::StoreError::Conflict(_) => {
-                    VaultError::Conflict("this identifier is already registered".to_owned())
-                }
-                other => VaultError::store("subject")(other),
-            })?;
+            vern_store::StoreError::Conflict(_) => {
+                VaultError::Conflict("this identifier is already registered".to_owned())
+            }
+            other => VaultError::store("subject")(other),
+        })?;
         Ok(view)
     }
 

@@ -223,8 +223,10 @@ impl Vault {
             None,
             json!({ "reason": reason, "entries": rows.len() }),
         )];
-        let hashes: Vec<(String, Vec<u8>)> =
-            rows.iter().map(|r| (r.kind.clone(), r.hash.clone())).collect();
+        let hashes: Vec<(String, Vec<u8>)> = rows
+            .iter()
+            .map(|r| (r.kind.clone(), r.hash.clone()))
+            .collect();
         let done = self.store.add_suppression(rows, audit).await;
         self.cache.evict_subject(subject);
         for (kind, hash) in &hashes {

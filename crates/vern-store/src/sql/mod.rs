@@ -99,6 +99,8 @@ pub struct SqlStore {
     backend: Backend,
     data: Db,
     keys: Db,
+    /// The group-commit queue of consent appends, started on first use (see `consent.rs`).
+    consent_queue: consent::Queue,
 }
 
 impl SqlStore {
@@ -136,6 +138,7 @@ impl SqlStore {
             backend,
             data,
             keys,
+            consent_queue: consent::Queue::default(),
         })
     }
 

@@ -5,6 +5,7 @@
 mod audit;
 mod backup;
 mod campaign;
+mod consent_durability;
 mod import;
 mod keys;
 mod policy;

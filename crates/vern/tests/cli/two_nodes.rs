@@ -80,7 +80,10 @@ async fn two_serve_processes_on_postgres_see_a_withdrawal_and_an_objection_withi
     let dir = DataDir::new();
     let a = Server::start(&dir, &["--database", &url]);
     let b = Server::start(&dir, &["--database", &url, "--no-jobs"]);
-    let token = a.token.clone().expect("the first node prints the admin token");
+    let token = a
+        .token
+        .clone()
+        .expect("the first node prints the admin token");
     let client = reqwest::Client::new();
     let (na, nb) = (
         Node {

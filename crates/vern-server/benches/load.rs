@@ -38,6 +38,23 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// CPU seconds (user + system) this process has used, from `/proc/self/stat`; 0 elsewhere.
+/// The machine is shared, so wall-clock rates depend on the neighbours; CPU per request does
+/// not, and says what two dedicated cores would sustain.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn runtime(threads: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -220,11 +237,13 @@ async fn single(setup: &Setup, conns: usize, secs: Duration) {
             }));
         }
         let started = Instant::now();
+        let cpu0 = cpu_secs();
         let mut lat: Vec<Duration> = Vec::new();
         for t in tasks {
             lat.extend(t.await.unwrap());
         }
         let elapsed = started.elapsed().as_secs_f64();
+        let cpu = cpu_secs() - cpu0;
         if label == "warm-up" {
             continue;
         }
@@ -237,6 +256,14 @@ async fn single(setup: &Setup, conns: usize, secs: Duration) {
             pct(0.50).as_secs_f64() * 1e3,
             pct(0.99).as_secs_f64() * 1e3,
             pct(0.999).as_secs_f64() * 1e3,
+        );
+        let per = cpu / lat.len() as f64;
+        println!(
+            "  CPU (server + load generator): {:.1} µs per request, {:.2} cores busy on average; \
+             two dedicated cores would sustain about {:.0}/s",
+            per * 1e6,
+            cpu / elapsed,
+            2.0 / per
         );
     }
 }
@@ -289,6 +316,7 @@ async fn bulk(setup: &Setup) {
         let (status, _) = post(&mut sender, setup, "/v1/decisions/bulk", ct, body.clone()).await;
         assert_eq!(status, StatusCode::OK);
         let mut rates = Vec::new();
+        let cpu0 = cpu_secs();
         for _ in 0..5 {
             let t = Instant::now();
             let (status, out) =
@@ -298,13 +326,15 @@ async fn bulk(setup: &Setup) {
             assert!(out.len() > N * 50);
             rates.push(N as f64 / secs);
         }
+        let cpu_per = (cpu_secs() - cpu0) / (5 * N) as f64;
         rates.sort_by(f64::total_cmp);
         println!(
-            "HTTP bulk decisions ({label}, {N} per call, {} MB): median {:.0}/s (min {:.0}, max {:.0})",
+            "HTTP bulk decisions ({label}, {N} per call, {} MB): median {:.0}/s (min {:.0}, max {:.0}); CPU {:.2} µs per decision",
             body.len() / 1_000_000,
             rates[2],
             rates[0],
-            rates[4]
+            rates[4],
+            cpu_per * 1e6
         );
     }
 }

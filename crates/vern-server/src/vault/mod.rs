@@ -43,6 +43,7 @@ use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, Subject
 
 use crate::error::FieldError;
 
+pub use consent::ExpirySweep;
 pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};

@@ -19,6 +19,9 @@ CREATE TABLE subject_changes (
     PRIMARY KEY (tenant_id, seq)
 );
 
+-- The consent expiry sweep reads granted consents by expiry time.
+CREATE INDEX consent_state_expiry_idx ON consent_state (tenant_id, expires_at);
+
 CREATE FUNCTION vern_subject_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     r    RECORD;

@@ -24,6 +24,9 @@ CREATE TABLE subject_changes (
     PRIMARY KEY (tenant_id, seq)
 ) STRICT, WITHOUT ROWID;
 
+-- The consent expiry sweep reads granted consents by expiry time.
+CREATE INDEX consent_state_expiry_idx ON consent_state (tenant_id, expires_at);
+
 CREATE TRIGGER subjects_changed_upd AFTER UPDATE ON subjects
 BEGIN
     INSERT INTO subject_change_head (tenant_id, seq) SELECT NEW.tenant_id, 0

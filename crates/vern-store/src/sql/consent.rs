@@ -103,7 +103,11 @@ struct Job {
 /// never fails the others. The task holds a store without a queue, so it ends when the last
 /// handle on the store's queue is dropped.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Queue(Arc<OnceLock<mpsc::UnboundedSender<Job>>>);
+pub(super) struct Queue {
+    sender: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+    /// Each append in its own transaction (benchmark baseline).
+    off: bool,
+}
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -116,11 +120,14 @@ impl std::fmt::Debug for Job {
 impl Queue {
     /// The queue's sender, starting the writer on first use; `None` outside a Tokio runtime.
     fn sender(&self, store: &SqlStore) -> Option<&mpsc::UnboundedSender<Job>> {
-        if let Some(s) = self.0.get() {
+        if self.off {
+            return None;
+        }
+        if let Some(s) = self.sender.get() {
             return Some(s);
         }
         let handle = tokio::runtime::Handle::try_current().ok()?;
-        Some(self.0.get_or_init(|| {
+        Some(self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let mut writer = store.clone();
             writer.consent_queue = Queue::default();
@@ -131,6 +138,16 @@ impl Queue {
 }
 
 impl SqlStore {
+    /// The same store with every consent append in its own transaction (no group commit):
+    /// the baseline of the consent benchmark.
+    pub fn without_group_commit(mut self) -> Self {
+        self.consent_queue = Queue {
+            sender: Arc::default(),
+            off: true,
+        };
+        self
+    }
+
     async fn write_groups(self, mut rx: mpsc::UnboundedReceiver<Job>) {
         while let Some(first) = rx.recv().await {
             let mut group = vec![first];
@@ -358,6 +375,26 @@ impl ConsentStore for SqlStore {
         )))
         .bind(tenant.as_bytes().as_slice())
         .bind(subject.as_bytes().as_slice())
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(state_row).collect()
+    }
+
+    async fn expired_consents(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ConsentStateRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STATE_COLS} FROM consent_state WHERE tenant_id = $1 \
+             AND action IN ('granted', 'renewed') AND expires_at IS NOT NULL \
+             AND expires_at <= $2 ORDER BY expires_at, subject_id LIMIT $3"
+        )))
+        .bind(tenant.as_bytes().as_slice())
+        .bind(now)
+        .bind(i64::from(limit))
         .fetch_all(&self.data.read)
         .await
         .map_err(db_err)?;

@@ -259,7 +259,7 @@ async fn schema_parity_between_sqlite_and_postgres() {
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 18, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 19, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 28, "{:?}", postgres.triggers);
 
     assert_eq!(

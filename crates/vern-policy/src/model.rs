@@ -300,6 +300,12 @@ pub struct Gate {
     /// a sale, opt-out offered): only where the policy enables it.
     #[serde(default)]
     pub existing_customer_exception: bool,
+    /// Local parts (before `@`) of role addresses that name no person (`post`, `info`, …),
+    /// compared case-insensitively: marketing law's consent rule protects natural persons, so
+    /// an `electronic_marketing_consent` gate lets such an address through without consent
+    /// (never over a withdrawal, suppression or objection). Empty: no address is a role address.
+    #[serde(default)]
+    pub role_addresses: Vec<SStr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

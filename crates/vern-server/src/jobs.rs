@@ -38,6 +38,8 @@ struct MailJob {
 
 /// The scheduled retention sweep.
 pub const KIND_RETENTION_SWEEP: &str = "retention.sweep";
+/// The scheduled consent expiry sweep (writes `expired` ledger events).
+pub const KIND_CONSENT_EXPIRE: &str = "consent.expire";
 
 /// A handler's future: `Err` carries a message for `last_error` (no personal data).
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -138,6 +140,26 @@ impl Runner {
                 }) as HandlerFuture
             }),
         );
+        runner.register(
+            KIND_CONSENT_EXPIRE,
+            Arc::new(|vault: Arc<Vault>, _job: JobRow| {
+                Box::pin(async move {
+                    let who = vault
+                        .admin_principal(Actor::System)
+                        .map_err(|e| e.to_string())?;
+                    let done = vault
+                        .expire_consents(&who)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    tracing::info!(
+                        expired = done.expired,
+                        subjects = done.subjects,
+                        "consent expiry sweep done"
+                    );
+                    Ok(())
+                }) as HandlerFuture
+            }),
+        );
         runner
     }
 
@@ -215,6 +237,14 @@ impl Runner {
         let every = micros(every).max(1);
         let now = self.now();
         let period = now.div_euclid(every);
+        // Consent expiry runs with the same period, also once per period across nodes.
+        self.enqueue(
+            KIND_CONSENT_EXPIRE,
+            serde_json::json!({ "period": period }),
+            period.saturating_mul(every),
+            Some(format!("{KIND_CONSENT_EXPIRE}:{period}")),
+        )
+        .await?;
         self.enqueue(
             KIND_RETENTION_SWEEP,
             serde_json::json!({ "period": period }),

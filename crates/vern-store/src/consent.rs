@@ -182,6 +182,14 @@ pub trait ConsentStore: Send + Sync {
         at: i64,
         audit: Vec<NewAuditEntry>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Projection rows of granted or renewed consents whose validity ended at or before `now`,
+    /// oldest first, at most `limit`: what the expiry sweep records as `expired`.
+    fn expired_consents(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<ConsentStateRow>>> + Send;
     /// State, objections and restriction flag of one subject.
     fn consent_context(
         &self,

@@ -19,6 +19,7 @@
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
+pub mod changes;
 pub mod consent;
 pub mod disclosures;
 pub mod events;
@@ -33,6 +34,7 @@ mod sql;
 pub mod testsuite;
 
 pub use audit_chain::{BreakReason, ChainBreak};
+pub use changes::{ChangeLog, SubjectChange};
 pub use consent::ConsentStore;
 pub use disclosures::{DisclosureRow, DisclosureStore};
 pub use events::EventStore;
@@ -55,7 +57,7 @@ use std::future::Future;
 use uuid::Uuid;
 
 /// Errors from the store. Constraint violations are told apart so callers can answer 409.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

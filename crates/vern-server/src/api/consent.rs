@@ -304,3 +304,19 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     );
     (headers, state.vault().jwks().to_string()).into_response()
 }
+
+/// Records `expired` in the ledger for every consent whose validity ended (the scheduled job
+/// `consent.expire` does the same on every node's runner); reports what it wrote.
+#[utoipa::path(
+    post,
+    path = "/v1/consents/expire",
+    tag = "consent",
+    operation_id = "expireConsents",
+    responses((status = 200, description = "What the sweep wrote", body = crate::vault::ExpirySweep)),
+)]
+pub async fn expire_consents(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<ApiJson<crate::vault::ExpirySweep>, ApiError> {
+    Ok(ApiJson(state.vault().expire_consents(&who).await?))
+}

@@ -54,6 +54,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(retention::subject_retention))
         .routes(routes!(retention::preview))
         .routes(routes!(retention::run))
+        .routes(routes!(consent::expire_consents))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::retry_job))

@@ -14,6 +14,7 @@ use vern_core::consent::{
     truncate_ip,
 };
 use vern_core::decision::Objections;
+use vern_core::ids::new_id;
 use vern_store::consent::{
     ConsentEventRow, ConsentStateRow, ConsentStore, DIRECT_MARKETING, NewConsentEvent, ObjectionRow,
 };
@@ -228,11 +229,10 @@ impl Vault {
         } else {
             Vec::new()
         };
-        let stored = self
-            .store
-            .append_consent(events, audit)
-            .await
-            .map_err(VaultError::store("subject"))?;
+        let stored = self.store.append_consent(events, audit).await;
+        // Evicted whether or not the commit is known to have happened: never stale.
+        self.cache.evict_subject(subject);
+        let stored = stored.map_err(VaultError::store("subject"))?;
         if !suppress_kinds.is_empty() {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;
@@ -349,5 +349,95 @@ impl Vault {
         )])
         .await?;
         Ok(out)
+    }
+}
+
+/// Consent rows handled per page of the expiry sweep.
+const EXPIRY_PAGE: u32 = 1000;
+
+/// What an expiry sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ExpirySweep {
+    /// `expired` events written.
+    pub expired: u64,
+    /// Subjects they belonged to.
+    pub subjects: u64,
+}
+
+impl Vault {
+    /// Writes an `expired` ledger event for every granted or renewed consent whose validity
+    /// (`valid_for`) has ended by now, so the ledger shows when each consent stopped, not only
+    /// the decisions. Decisions already treat such consent as absent (reason
+    /// `consent_expired`); this records it. Idempotent: an expired consent's projection says
+    /// `expired`, so a rerun (or a sweep on another node) finds nothing more to do.
+    pub async fn expire_consents(&self, who: &Principal) -> VaultResult<ExpirySweep> {
+        self.require(who, Permission::SubjectsWrite)?;
+        let now = self.now();
+        let mut done = ExpirySweep::default();
+        loop {
+            let rows = self
+                .store
+                .expired_consents(self.tenant, now, EXPIRY_PAGE)
+                .await
+                .map_err(VaultError::store("consent"))?;
+            if rows.is_empty() {
+                return Ok(done);
+            }
+            let mut by_subject: std::collections::BTreeMap<Uuid, Vec<ConsentStateRow>> =
+                std::collections::BTreeMap::new();
+            for r in rows {
+                by_subject.entry(r.subject_id).or_default().push(r);
+            }
+            let mut progressed = false;
+            for (subject, rows) in by_subject {
+                let events: Vec<NewConsentEvent> = rows
+                    .iter()
+                    .map(|r| NewConsentEvent {
+                        tenant_id: self.tenant,
+                        id: new_id(),
+                        subject_id: subject,
+                        scope: r.scope.clone(),
+                        channel: r.channel.clone(),
+                        action: ConsentAction::Expired.as_str().to_owned(),
+                        // When the validity ended, which is what the proof is about.
+                        at: r.expires_at.unwrap_or(now),
+                        expires_at: None,
+                        policy_hash: self.policy.content_hash.clone(),
+                        // No text was shown: the hash of nothing.
+                        notice_hash: hex(&Sha256::digest(b"")),
+                        collection_point: "vern:expiry-sweep".to_owned(),
+                        method: "expiry".to_owned(),
+                        ip_truncated: None,
+                        user_agent: None,
+                        idempotency_key: None,
+                        actor: who.actor.to_string(),
+                    })
+                    .collect();
+                let scopes: Vec<&str> = rows.iter().map(|r| r.scope.as_str()).collect();
+                let audit = vec![self.audit(
+                    who,
+                    "consent.expired",
+                    Some(subject),
+                    None,
+                    json!({ "scopes": scopes }),
+                )];
+                let n = events.len() as u64;
+                let stored = self.store.append_consent(events, audit).await;
+                self.cache.evict_subject(subject);
+                match stored {
+                    Ok(_) => {
+                        done.expired += n;
+                        done.subjects += 1;
+                        progressed = true;
+                    }
+                    // Erased meanwhile: its projection went with it.
+                    Err(vern_store::StoreError::NotFound) => {}
+                    Err(e) => return Err(VaultError::store("consent")(e)),
+                }
+            }
+            if !progressed {
+                return Ok(done);
+            }
+        }
     }
 }

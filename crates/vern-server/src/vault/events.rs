@@ -22,7 +22,6 @@ use vern_core::decision::{self, AddressKind, DecisionInput};
 use vern_core::ids::{new_id, to_micros};
 use vern_store::events::{EventRow, EventStore};
 
-use super::consent::{core_objections, core_state};
 use super::{Principal, Vault, VaultError, VaultResult};
 
 /// Most events one batch may carry.
@@ -133,11 +132,11 @@ impl Vault {
             // Decisions and keys per subject, once per batch.
             let mut subjects: HashMap<
                 Uuid,
-                Option<(super::decisions::SubjectContext, SubjectKey)>,
+                Option<(std::sync::Arc<super::cache::SubjectEntry>, SubjectKey)>,
             > = HashMap::new();
             for e in &batch.events {
                 if let Entry::Vacant(slot) = subjects.entry(e.subject_id) {
-                    let loaded = match self.decision_context(e.subject_id, Vec::new()).await {
+                    let loaded = match self.subject_entry(e.subject_id).await {
                         Ok(ctx) => Some((ctx, self.subject_key(e.subject_id).await?)),
                         Err(VaultError::NotFound(_)) => None,
                         Err(other) => return Err(other),
@@ -148,8 +147,6 @@ impl Vault {
                     *dropped.entry("unknown_subject".into()).or_default() += 1;
                     continue;
                 };
-                let consent = core_state(&sc.ctx.state);
-                let objections = core_objections(&sc.ctx.objections);
                 let d = decision::decide(
                     &self.policy,
                     &DecisionInput {
@@ -157,9 +154,9 @@ impl Vault {
                         channel: e.channel.as_deref(),
                         message_class: None,
                         subject_type: Some(&sc.subject_type),
-                        consent: &consent,
-                        objections: &objections,
-                        restricted: sc.ctx.restricted,
+                        consent: &sc.consent,
+                        objections: &sc.objections,
+                        restricted: sc.restricted,
                         suppressed: sc.suppressed,
                         address: AddressKind::Personal,
                         now,

@@ -183,15 +183,16 @@ impl Vault {
             None,
             json!({ "identifier": row.id, "kind": row.kind }),
         )];
-        self.store
-            .add_identifier(row, audit)
-            .await
-            .map_err(|e| match e {
-                vern_store::StoreError::Conflict(_) => {
-                    VaultError::Conflict("this identifier is already registered".to_owned())
-                }
-                other => VaultError::store("subject")(other),
-            })?;
+        let (kind, hash) = (row.kind.clone(), row.blind_index.clone());
+        let done = self.store.add_identifier(row, audit).await;
+        self.cache.evict_hash(&kind, &hash);
+        self.cache.evict_subject(subject);
+        done.map_err(|e| match e {
+            vern_store::StoreError::Conflict(_) => {
+                VaultError::Conflict("this identifier is already registered".to_owned())
+            }
+            other => VaultError::store("subject")(other),
+        })?;
         Ok(view)
     }
 
@@ -246,10 +247,13 @@ impl Vault {
             None,
             json!({ "identifier": id }),
         )];
-        self.store
+        let done = self
+            .store
             .delete_identifier(self.tenant, subject, id, audit)
-            .await
-            .map_err(VaultError::store("identifier"))
+            .await;
+        self.cache.evict_hash(&row.kind, &row.blind_index);
+        self.cache.evict_subject(subject);
+        done.map_err(VaultError::store("identifier"))
     }
 
     /// The subject holding an identifier: normalise, blind-index, look up. Audited whether

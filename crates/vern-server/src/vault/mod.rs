@@ -12,6 +12,7 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+pub mod cache;
 mod consent;
 mod consent_types;
 mod decisions;
@@ -48,6 +49,7 @@ use vern_store::{NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
 
 use crate::error::FieldError;
 
+pub use consent::ExpirySweep;
 pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
@@ -137,6 +139,8 @@ pub struct Vault {
     dsr_key: requests::DsrCaseKey,
     /// Base URL of links in letters (`https://vern.example.com`).
     public_url: std::sync::RwLock<String>,
+    /// Decision state per subject; answers only while [`Vault::cache_poller`] keeps it fresh.
+    cache: Arc<cache::DecisionCache>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -179,12 +183,26 @@ impl Vault {
             tenant: DEFAULT_TENANT,
             dsr_key,
             public_url: std::sync::RwLock::new("http://127.0.0.1:8080".to_owned()),
+            cache: Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY)),
         })
+    }
+
+    /// The node's decision cache.
+    pub fn cache(&self) -> &cache::DecisionCache {
+        &self.cache
+    }
+
+    /// The task that keeps the decision cache fresh by polling the change log; spawn it once
+    /// per vault (`vern serve` does). It ends when the vault is dropped. Without it the cache
+    /// never answers and every decision reads the database.
+    pub fn cache_poller(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        cache::run_poller(Arc::downgrade(&self.cache), self.store.clone(), self.tenant)
     }
 
     /// The same vault acting for another tenant.
     pub fn with_tenant(mut self, tenant: Uuid) -> Self {
         self.tenant = tenant;
+        self.cache = Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY));
         self
     }
 

@@ -77,11 +77,9 @@ impl Vault {
             (target != DIRECT_MARKETING).then_some(target.as_str()),
             json!({ "target": target }),
         )];
-        let stored = self
-            .store
-            .add_objection(row, audit)
-            .await
-            .map_err(VaultError::store("subject"))?;
+        let stored = self.store.add_objection(row, audit).await;
+        self.cache.evict_subject(subject);
+        let stored = stored.map_err(VaultError::store("subject"))?;
         if target == DIRECT_MARKETING {
             self.suppress_subject(who, subject, &SUPPRESSIBLE, "objection")
                 .await?;
@@ -161,10 +159,9 @@ impl Vault {
             Some(&input.purpose),
             json!({ "objection": objection.id }),
         )];
-        self.store
-            .set_compelling_grounds(grounds, audit)
-            .await
-            .map_err(VaultError::store("objection"))
+        let done = self.store.set_compelling_grounds(grounds, audit).await;
+        self.cache.evict_subject(subject);
+        done.map_err(VaultError::store("objection"))
     }
 
     /// Restricts processing (Art. 18) or lifts the restriction.
@@ -182,10 +179,12 @@ impl Vault {
             "subject.unrestrict"
         };
         let audit = vec![self.audit(who, action, Some(subject), None, json!({}))];
-        self.store
+        let done = self
+            .store
             .set_restricted(self.tenant, subject, restricted, self.now(), audit)
-            .await
-            .map_err(VaultError::store("subject"))
+            .await;
+        self.cache.evict_subject(subject);
+        done.map_err(VaultError::store("subject"))
     }
 
     /// Puts the subject's identifiers of `kinds` on the suppression list (by their stored
@@ -224,9 +223,15 @@ impl Vault {
             None,
             json!({ "reason": reason, "entries": rows.len() }),
         )];
-        self.store
-            .add_suppression(rows, audit)
-            .await
-            .map_err(VaultError::store("subject"))
+        let hashes: Vec<(String, Vec<u8>)> = rows
+            .iter()
+            .map(|r| (r.kind.clone(), r.hash.clone()))
+            .collect();
+        let done = self.store.add_suppression(rows, audit).await;
+        self.cache.evict_subject(subject);
+        for (kind, hash) in &hashes {
+            self.cache.evict_hash(kind, hash);
+        }
+        done.map_err(VaultError::store("subject"))
     }
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::ids::new_id;
+use vern_store::consent::ConsentStore;
 use vern_store::{NewSubject, Store, SubjectRow};
 
 use super::{
@@ -43,6 +44,15 @@ impl Vault {
                     format!("the role `{}` may not write these categories", who.role),
                 )
                 .await);
+        }
+        if self.suppressed_lead(&new).await? {
+            return Err(VaultError::field(
+                "identifiers",
+                "suppressed_address",
+                "this address is on the suppression list (objection, unsubscribe or erasure) \
+                 and cannot be added again as a marketing lead; store it without direct-marketing \
+                 purposes if it is needed for something else",
+            ));
         }
         self.store
             .create_subject(new)
@@ -162,6 +172,47 @@ impl Vault {
             },
             view,
         ))
+    }
+
+    /// Whether `new` is a marketing lead (a record for a direct-marketing purpose) with an
+    /// email or phone on the suppression list: such a subject is refused, not stored.
+    pub(crate) async fn suppressed_lead(&self, new: &NewSubject) -> VaultResult<bool> {
+        let marketing = new.records.iter().any(|r| {
+            r.purposes
+                .iter()
+                .any(|p| self.policy.purpose(p).is_some_and(|p| p.direct_marketing))
+        });
+        if !marketing {
+            return Ok(false);
+        }
+        for i in &new.identifiers {
+            if !super::consent::SUPPRESSIBLE.contains(&i.kind.as_str()) {
+                continue;
+            }
+            let hits = self
+                .store
+                .suppressed_among(self.tenant, &i.kind, vec![i.blind_index.clone()])
+                .await
+                .map_err(VaultError::store("suppression"))?;
+            if !hits.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Drops from an import batch the marketing leads whose address is suppressed (see
+    /// [`Vault::suppressed_lead`]); returns how many were dropped.
+    pub async fn drop_suppressed_leads(&self, batch: &mut Vec<NewSubject>) -> VaultResult<usize> {
+        let mut keep = Vec::with_capacity(batch.len());
+        let before = batch.len();
+        for n in batch.drain(..) {
+            if !self.suppressed_lead(&n).await? {
+                keep.push(n);
+            }
+        }
+        *batch = keep;
+        Ok(before - batch.len())
     }
 
     /// Prepares a batch for `Store::import_batch`; the error names the index of the first
@@ -310,10 +361,9 @@ impl Vault {
             None,
             json!({ "fields": fields }),
         )];
-        self.store
-            .update_subject(row.clone(), audit)
-            .await
-            .map_err(VaultError::store("subject"))?;
+        let done = self.store.update_subject(row.clone(), audit).await;
+        self.cache.evict_subject(id);
+        done.map_err(VaultError::store("subject"))?;
         // Type and jurisdiction decide which retention rules and exceptions apply.
         self.recompute_subject_expiries(&row).await?;
         Ok(summary(&row))
@@ -332,10 +382,12 @@ impl Vault {
         self.suppress_subject(who, id, &super::consent::SUPPRESSIBLE, "erasure")
             .await?;
         let audit = vec![self.audit(who, "subject.erase", Some(id), None, json!({}))];
-        self.store
+        let done = self
+            .store
             .erase_subject(self.tenant, id, self.now(), audit)
-            .await
-            .map_err(VaultError::store("subject"))
+            .await;
+        self.cache.evict_subject(id);
+        done.map_err(VaultError::store("subject"))
     }
 
     /// The subject's row, or 404; for handlers that only need to know it exists.

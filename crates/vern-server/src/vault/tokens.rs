@@ -47,15 +47,24 @@ impl Vault {
     /// loaded policy still declares. `None` for anything else (the caller answers 401).
     pub async fn authenticate(&self, secret: &str) -> VaultResult<Option<Principal>> {
         let hash = hash_token(secret);
+        if let Some(who) = self.cache.token(&hash) {
+            return Ok(Some(who));
+        }
+        let started = self.cache.begin_fill();
         let row = self
             .store
             .find_token_by_hash(&hash)
             .await
             .map_err(|e| VaultError::Internal(e.to_string()))?;
-        Ok(row
+        let who = row
             .filter(|r| r.revoked_at.is_none() && r.tenant_id == self.tenant)
             .filter(|r| self.role_exists(&r.role))
-            .map(|r| Principal::new(Actor::Token(r.id), r.role)))
+            .map(|r| Principal::new(Actor::Token(r.id), r.role));
+        // Only valid tokens are remembered; a revocation anywhere clears them all.
+        if let Some(who) = &who {
+            self.cache.put_token(started, hash.to_vec(), who.clone());
+        }
+        Ok(who)
     }
 
     /// Creates a token for a policy role; the secret is in the result and nowhere else.
@@ -137,10 +146,12 @@ impl Vault {
     pub async fn revoke_token(&self, who: &Principal, id: Uuid) -> VaultResult<()> {
         self.require(who, Permission::TokensManage)?;
         let audit = vec![self.audit(who, "token.revoke", None, None, json!({ "token": id }))];
-        self.store
+        let done = self
+            .store
             .revoke_token(self.tenant, id, self.now(), audit)
-            .await
-            .map_err(VaultError::store("token"))
+            .await;
+        self.cache.evict_tokens();
+        done.map_err(VaultError::store("token"))
     }
 
     /// On an empty token table, creates an `admin` token named `initial-admin` and returns its

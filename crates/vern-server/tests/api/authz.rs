@@ -89,6 +89,7 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("listTokens", &["admin"]),
     ("revokeToken", &["admin"]),
     ("verifyAudit", &["admin", "dpo"]),
+    ("expireConsents", ALL),
     // `disclosures.write`: admin, dpo, service; to an authority also `disclosures.approve`.
     (
         "recordDisclosure (group company)",
@@ -177,6 +178,7 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
         "listTokens" => (Method::GET, "/v1/tokens".into(), None),
         "revokeToken" => (Method::DELETE, format!("/v1/tokens/{}", f.token), None),
         "verifyAudit" => (Method::GET, "/v1/audit/verify".into(), None),
+        "expireConsents" => (Method::POST, "/v1/consents/expire".into(), None),
         "recordDisclosure (group company)" => (
             Method::POST,
             "/v1/disclosures".into(),

@@ -146,6 +146,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .expect("initial token")
         .expect("an empty database gets an admin token");
     let vault = Arc::new(vault);
+    // Every API test runs with the decision cache on, as `vern serve` does.
+    tokio::spawn(vault.cache_poller());
     let state = AppState::from_arc(vault.clone(), options.config.unwrap_or_default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

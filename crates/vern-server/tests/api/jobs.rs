@@ -133,7 +133,7 @@ async fn two_nodes_on_one_postgres_run_every_job_exactly_once() {
     let a = node(&url, &master, "a", log.clone()).await;
     let b = node(&url, &master, "b", log.clone()).await;
 
-    // Both nodes schedule today's sweep at once: one job.
+    // Both nodes schedule today's sweeps at once: one job of each kind.
     let (x, y) = tokio::join!(a.schedule_due(), b.schedule_due());
     assert_eq!(u8::from(x.unwrap()) + u8::from(y.unwrap()), 1);
     const MAILS: usize = 300;
@@ -165,7 +165,8 @@ async fn two_nodes_on_one_postgres_run_every_job_exactly_once() {
     for w in workers {
         total += w.await.unwrap();
     }
-    assert_eq!(total, MAILS + 1, "every job ran once");
+    // + today's retention sweep and consent expiry sweep, one of each.
+    assert_eq!(total, MAILS + 2, "every job ran once");
 
     let log = log.lock().unwrap().clone();
     let mut seen: BTreeMap<Uuid, usize> = BTreeMap::new();
@@ -179,7 +180,7 @@ async fn two_nodes_on_one_postgres_run_every_job_exactly_once() {
 
     let store = SqlStore::open_url(&url).await.unwrap();
     let done = store.list_jobs(Some(state::DONE), 1000).await.unwrap();
-    assert_eq!(done.len(), MAILS + 1);
+    assert_eq!(done.len(), MAILS + 2);
     assert_eq!(
         store
             .evidence_total(vern_core::ids::DEFAULT_TENANT)

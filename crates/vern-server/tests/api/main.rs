@@ -6,6 +6,7 @@ mod authz;
 mod bad_input;
 mod canary;
 mod consent;
+mod consent_expiry;
 mod crypto;
 mod decisions;
 mod disclosures;

@@ -44,6 +44,7 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/v1/subjects/{subject_id}/consents"),
     ("get", "/v1/subjects/{subject_id}/consents/history"),
     ("get", "/v1/consents/export"),
+    ("post", "/v1/consents/expire"),
     ("post", "/v1/subjects/{subject_id}/objections"),
     ("post", "/v1/subjects/{subject_id}/objections/grounds"),
     ("put", "/v1/subjects/{subject_id}/restriction"),

@@ -60,11 +60,24 @@ pub(super) async fn insert_many<T>(
     items: &[T],
     bind: impl Fn(Q, &T) -> Q,
 ) -> StoreResult<()> {
+    insert_many_then(conn, head, cols, items, "", bind).await
+}
+
+/// [`insert_many`] with `tail` after the `VALUES` list (an `ON CONFLICT …` clause).
+pub(super) async fn insert_many_then<T>(
+    conn: &mut AnyConnection,
+    head: &'static str,
+    cols: usize,
+    items: &[T],
+    tail: &'static str,
+    bind: impl Fn(Q, &T) -> Q,
+) -> StoreResult<()> {
     let numbered = conn.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME;
     let per_statement = (MAX_PARAMS / cols).max(1);
     for chunk in items.chunks(per_statement) {
         // Built from the static head and placeholders only: no value ever enters the text.
-        let sql = values_sql(head, cols, chunk.len(), numbered);
+        let mut sql = values_sql(head, cols, chunk.len(), numbered);
+        sql.push_str(tail);
         let query = chunk.iter().fold(sqlx::query(AssertSqlSafe(sql)), &bind);
         query.execute(&mut *conn).await.map_err(db_err)?;
     }

@@ -3,10 +3,14 @@
 //! commit), and the projection is upserted in the same transaction, so a reader never sees an
 //! event without its state or the other way round.
 
+use std::sync::{Arc, OnceLock};
+
 use sqlx::any::AnyRow;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::audit::append_in;
+use super::bulk::{insert_many, insert_many_then};
 use super::rows;
 use super::{SqlStore, db_err};
 use crate::audit_chain::{ChainBreak, GENESIS_HASH};
@@ -81,18 +85,144 @@ fn objection_row(r: &AnyRow) -> StoreResult<ObjectionRow> {
     })
 }
 
-impl ConsentStore for SqlStore {
-    async fn append_consent(
-        &self,
-        events: Vec<NewConsentEvent>,
-        audit: Vec<NewAuditEntry>,
-    ) -> StoreResult<Vec<ConsentEventRow>> {
-        let Some(first) = events.first() else {
-            return Ok(Vec::new());
+/// Most appends committed together.
+const MAX_GROUP: usize = 256;
+
+/// One queued append and where its answer goes.
+struct Job {
+    events: Vec<NewConsentEvent>,
+    audit: Vec<NewAuditEntry>,
+    reply: oneshot::Sender<StoreResult<Vec<ConsentEventRow>>>,
+}
+
+/// Group commit of consent appends: appends arriving while a transaction runs wait in this
+/// queue and are then written by one writer task in one transaction (one chain-head update,
+/// one multi-row insert per table, one commit), and each caller is answered only after that
+/// commit. If the group's transaction fails (e.g. one append names a subject that does not
+/// exist), each append of the group is retried in its own transaction, so one bad append
+/// never fails the others. The task holds a store without a queue, so it ends when the last
+/// handle on the store's queue is dropped.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Queue {
+    sender: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+    /// Each append in its own transaction (benchmark baseline).
+    off: bool,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("events", &self.events.len())
+            .finish()
+    }
+}
+
+impl Queue {
+    /// The queue's sender, starting the writer on first use; `None` outside a Tokio runtime.
+    fn sender(&self, store: &SqlStore) -> Option<&mpsc::UnboundedSender<Job>> {
+        if self.off {
+            return None;
+        }
+        if let Some(s) = self.sender.get() {
+            return Some(s);
+        }
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        Some(self.sender.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let mut writer = store.clone();
+            writer.consent_queue = Queue::default();
+            handle.spawn(writer.write_groups(rx));
+            tx
+        }))
+    }
+}
+
+impl SqlStore {
+    /// The same store with every consent append in its own transaction (no group commit):
+    /// the baseline of the consent benchmark.
+    pub fn without_group_commit(mut self) -> Self {
+        self.consent_queue = Queue {
+            sender: Arc::default(),
+            off: true,
         };
-        let tenant = first.tenant_id;
-        if events.iter().any(|e| e.tenant_id != tenant) {
+        self
+    }
+
+    async fn write_groups(self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            if group.len() == 1 {
+                // Each caller has been answered with its own result.
+                let _ = self.append_jobs_alone(group).await;
+                continue;
+            }
+            let batch: Vec<(Vec<NewConsentEvent>, Vec<NewAuditEntry>)> = group
+                .iter()
+                .map(|j| (j.events.clone(), j.audit.clone()))
+                .collect();
+            match self.append_group(batch).await {
+                Ok(results) => {
+                    for (job, rows) in group.into_iter().zip(results) {
+                        let _ = job.reply.send(Ok(rows));
+                    }
+                }
+                Err(_) => {
+                    // Each caller has been answered with its own result.
+                    let _ = self.append_jobs_alone(group).await;
+                }
+            }
+        }
+    }
+
+    /// Each job in its own transaction; answers each.
+    async fn append_jobs_alone(&self, jobs: Vec<Job>) -> StoreResult<Vec<ConsentEventRow>> {
+        let mut last = Ok(Vec::new());
+        for job in jobs {
+            let result = self
+                .append_group(vec![(job.events, job.audit)])
+                .await
+                .map(|mut r| r.pop().unwrap_or_default());
+            let answer = match &result {
+                Ok(rows) => Ok(rows.clone()),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = job.reply.send(answer);
+            last = result;
+        }
+        last
+    }
+
+    /// Appends several callers' events in one transaction: chained in order, one head update,
+    /// multi-row inserts, the projection upserted with the last event per key.
+    async fn append_group(
+        &self,
+        group: Vec<(Vec<NewConsentEvent>, Vec<NewAuditEntry>)>,
+    ) -> StoreResult<Vec<Vec<ConsentEventRow>>> {
+        let Some(tenant) = group
+            .iter()
+            .find_map(|(e, _)| e.first().map(|e| e.tenant_id))
+        else {
+            return Ok(group.iter().map(|_| Vec::new()).collect());
+        };
+        if group
+            .iter()
+            .flat_map(|(e, _)| e)
+            .any(|e| e.tenant_id != tenant)
+        {
             return Err(StoreError::Conflict("events of several tenants".into()));
+        }
+        let counts: Vec<usize> = group.iter().map(|(e, _)| e.len()).collect();
+        let mut events = Vec::new();
+        let mut audit = Vec::new();
+        for (e, a) in group {
+            events.extend(e);
+            audit.extend(a);
         }
         let mut tx = self.begin(&self.data).await?;
         // A subject that does not exist is refused by the projection's foreign key, which rolls
@@ -118,56 +248,74 @@ impl ConsentStore for SqlStore {
         let last_seq: i64 = rows::get(&head, "seq")?;
         let prev_hash: Vec<u8> = rows::get(&head, "hash")?;
         let chained = chain_consent(last_seq - n, &prev_hash, events);
-        for r in &chained {
+        insert_many(
+            &mut tx,
+            "INSERT INTO consent_events (tenant_id, seq, id, subject_id, scope, channel, action, \
+             at, expires_at, policy_hash, notice_hash, collection_point, method, ip_truncated, \
+             user_agent, idempotency_key, actor, prev_hash, hash)",
+            19,
+            &chained,
+            |q, r| {
+                let e = &r.event;
+                q.bind(e.tenant_id.as_bytes().to_vec())
+                    .bind(r.seq)
+                    .bind(e.id.as_bytes().to_vec())
+                    .bind(e.subject_id.as_bytes().to_vec())
+                    .bind(e.scope.clone())
+                    .bind(e.channel.clone())
+                    .bind(e.action.clone())
+                    .bind(e.at)
+                    .bind(e.expires_at)
+                    .bind(e.policy_hash.clone())
+                    .bind(e.notice_hash.clone())
+                    .bind(e.collection_point.clone())
+                    .bind(e.method.clone())
+                    .bind(e.ip_truncated.clone())
+                    .bind(e.user_agent.clone())
+                    .bind(e.idempotency_key.clone())
+                    .bind(e.actor.clone())
+                    .bind(r.prev_hash.clone())
+                    .bind(r.hash.clone())
+            },
+        )
+        .await?;
+        // Last event per key wins: the same rule as vern_core::consent::fold. One row per key
+        // (an upsert may not touch a row twice in one statement).
+        let mut last: Vec<&ConsentEventRow> = Vec::with_capacity(chained.len());
+        for r in chained.iter().rev() {
             let e = &r.event;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO consent_events ({EVENT_COLS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                 $18, $19)"
-            )))
-            .bind(e.tenant_id.as_bytes().as_slice())
-            .bind(r.seq)
-            .bind(e.id.as_bytes().as_slice())
-            .bind(e.subject_id.as_bytes().as_slice())
-            .bind(e.scope.as_str())
-            .bind(e.channel.as_str())
-            .bind(e.action.as_str())
-            .bind(e.at)
-            .bind(e.expires_at)
-            .bind(e.policy_hash.as_str())
-            .bind(e.notice_hash.as_str())
-            .bind(e.collection_point.as_str())
-            .bind(e.method.as_str())
-            .bind(e.ip_truncated.as_deref())
-            .bind(e.user_agent.as_deref())
-            .bind(e.idempotency_key.as_deref())
-            .bind(e.actor.as_str())
-            .bind(r.prev_hash.as_slice())
-            .bind(r.hash.as_slice())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            // Last event per key wins: the same rule as vern_core::consent::fold.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO consent_state ({STATE_COLS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (tenant_id, subject_id, scope, channel) DO UPDATE SET \
-                 action = excluded.action, at = excluded.at, expires_at = excluded.expires_at, \
-                 event_id = excluded.event_id, seq = excluded.seq"
-            )))
-            .bind(e.tenant_id.as_bytes().as_slice())
-            .bind(e.subject_id.as_bytes().as_slice())
-            .bind(e.scope.as_str())
-            .bind(e.channel.as_str())
-            .bind(e.action.as_str())
-            .bind(e.at)
-            .bind(e.expires_at)
-            .bind(e.id.as_bytes().as_slice())
-            .bind(r.seq)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            if !last.iter().any(|l| {
+                l.event.subject_id == e.subject_id
+                    && l.event.scope == e.scope
+                    && l.event.channel == e.channel
+            }) {
+                last.push(r);
+            }
         }
+        last.reverse();
+        insert_many_then(
+            &mut tx,
+            "INSERT INTO consent_state (tenant_id, subject_id, scope, channel, action, at, \
+             expires_at, event_id, seq)",
+            9,
+            &last,
+            " ON CONFLICT (tenant_id, subject_id, scope, channel) DO UPDATE SET \
+             action = excluded.action, at = excluded.at, expires_at = excluded.expires_at, \
+             event_id = excluded.event_id, seq = excluded.seq",
+            |q, r| {
+                let e = &r.event;
+                q.bind(e.tenant_id.as_bytes().to_vec())
+                    .bind(e.subject_id.as_bytes().to_vec())
+                    .bind(e.scope.clone())
+                    .bind(e.channel.clone())
+                    .bind(e.action.clone())
+                    .bind(e.at)
+                    .bind(e.expires_at)
+                    .bind(e.id.as_bytes().to_vec())
+                    .bind(r.seq)
+            },
+        )
+        .await?;
         if let Some(last) = chained.last() {
             sqlx::query("UPDATE consent_head SET hash = $2 WHERE tenant_id = $1")
                 .bind(tenant.as_bytes().as_slice())
@@ -178,7 +326,42 @@ impl ConsentStore for SqlStore {
         }
         append_in(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(chained)
+        let mut rest = chained.into_iter();
+        Ok(counts
+            .into_iter()
+            .map(|c| rest.by_ref().take(c).collect())
+            .collect())
+    }
+}
+
+impl ConsentStore for SqlStore {
+    async fn append_consent(
+        &self,
+        events: Vec<NewConsentEvent>,
+        audit: Vec<NewAuditEntry>,
+    ) -> StoreResult<Vec<ConsentEventRow>> {
+        let Some(first) = events.first() else {
+            return Ok(Vec::new());
+        };
+        let tenant = first.tenant_id;
+        if events.iter().any(|e| e.tenant_id != tenant) {
+            return Err(StoreError::Conflict("events of several tenants".into()));
+        }
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            events,
+            audit,
+            reply,
+        };
+        match self.consent_queue.sender(self) {
+            Some(queue) => match queue.send(job) {
+                Ok(()) => answer
+                    .await
+                    .map_err(|_| StoreError::Database("the consent writer stopped".into()))?,
+                Err(mpsc::error::SendError(job)) => self.append_jobs_alone(vec![job]).await,
+            },
+            None => self.append_jobs_alone(vec![job]).await,
+        }
     }
 
     async fn consent_state(
@@ -192,6 +375,26 @@ impl ConsentStore for SqlStore {
         )))
         .bind(tenant.as_bytes().as_slice())
         .bind(subject.as_bytes().as_slice())
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(state_row).collect()
+    }
+
+    async fn expired_consents(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ConsentStateRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STATE_COLS} FROM consent_state WHERE tenant_id = $1 \
+             AND action IN ('granted', 'renewed') AND expires_at IS NOT NULL \
+             AND expires_at <= $2 ORDER BY expires_at, subject_id LIMIT $3"
+        )))
+        .bind(tenant.as_bytes().as_slice())
+        .bind(now)
+        .bind(i64::from(limit))
         .fetch_all(&self.data.read)
         .await
         .map_err(db_err)?;

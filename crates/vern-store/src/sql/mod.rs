@@ -10,6 +10,7 @@
 
 mod audit;
 mod bulk;
+mod changes;
 mod consent;
 mod disclosures;
 mod error;
@@ -100,6 +101,8 @@ pub struct SqlStore {
     backend: Backend,
     data: Db,
     keys: Db,
+    /// The group-commit queue of consent appends, started on first use (see `consent.rs`).
+    consent_queue: consent::Queue,
 }
 
 impl SqlStore {
@@ -137,6 +140,7 @@ impl SqlStore {
             backend,
             data,
             keys,
+            consent_queue: consent::Queue::default(),
         })
     }
 

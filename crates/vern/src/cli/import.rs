@@ -128,6 +128,7 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
         })
     };
     let mut failure = None;
+    let mut refused = 0usize;
     while let Some(next) = rx.recv().await {
         let built = match next {
             Ok(b) => b,
@@ -137,17 +138,22 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
             }
         };
         let count = built.subjects.len();
+        let mut subjects = built.subjects;
+        // A suppressed address is not imported again as a marketing lead.
+        match vault.drop_suppressed_leads(&mut subjects).await {
+            Ok(n) => refused += n,
+            Err(e) => {
+                failure = Some(format!("the suppression check failed: {e}"));
+                break;
+            }
+        }
         let progress = ImportProgress {
             tenant_id: tenant,
             file_hash: file_hash.clone(),
             done: (done + count) as u64,
             at: vern_core::ids::to_micros(time::OffsetDateTime::now_utc()),
         };
-        if let Err(e) = ctx
-            .store
-            .import_batch_tracked(built.subjects, progress)
-            .await
-        {
+        if let Err(e) = ctx.store.import_batch_tracked(subjects, progress).await {
             failure = Some(format!(
                 "the batch starting at line {} was not imported: {e}",
                 built.first_line
@@ -167,10 +173,15 @@ pub async fn run(args: &StoreArgs, opts: ImportOptions) -> anyhow::Result<bool> 
         return Ok(false);
     }
     bar.finish_and_clear();
+    if refused > 0 {
+        println!(
+            "{shown}: refused {refused} marketing lead(s) whose email or phone is on the suppression list (not stored)"
+        );
+    }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{shown}: imported {} subjects ({records} records in the file) in {secs:.1} s{}",
-        done - done_before,
+        done - done_before - refused,
         if done_before > 0 {
             format!(", resumed after {done_before} already imported")
         } else {

@@ -86,6 +86,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         _ => vault.set_public_url(&format!("http://{local}")),
     }
     let vault = Arc::new(vault);
+    // Keeps this node's decision cache in step with every other node (ends with the vault).
+    tokio::spawn(vault.cache_poller());
     let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
     let mailer = match &args.smtp_url {
         Some(url) => {

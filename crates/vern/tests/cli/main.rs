@@ -5,6 +5,7 @@
 mod audit;
 mod backup;
 mod campaign;
+mod consent_durability;
 mod import;
 mod keys;
 mod policy;
@@ -12,3 +13,4 @@ mod retention;
 mod retention_scale;
 mod serve;
 mod support;
+mod two_nodes;

@@ -38,7 +38,8 @@ pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
 pub use retention::{
-    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+    CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem,
+    SweepOutcome,
 };
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

@@ -59,6 +59,32 @@ pub struct EvidenceRow {
     pub count: i64,
 }
 
+/// A record with everything its expiry depends on (its subject's type and jurisdiction), for
+/// recomputing expiries after a policy change. No ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarRow {
+    pub subject_id: Uuid,
+    pub id: Uuid,
+    pub category: String,
+    /// The purposes as stored (a JSON array): few distinct values, parsed once per value.
+    pub purposes_json: String,
+    pub collected_at: i64,
+    pub last_activity_at: Option<i64>,
+    /// The event times as stored (a JSON object), `None` when there are none.
+    pub event_times_json: Option<String>,
+    pub expires_at: Option<i64>,
+    pub retention_rule: Option<String>,
+    pub subject_type: String,
+    pub jurisdiction: Option<String>,
+}
+
+/// A page of [`CalendarRow`]s and the consent projection rows of their subjects.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarPage {
+    pub records: Vec<CalendarRow>,
+    pub consents: Vec<crate::consent::ConsentStateRow>,
+}
+
 /// A legal hold: while unreleased, the sweep deletes nothing it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalHoldRow {
@@ -107,6 +133,23 @@ pub trait RetentionStore: Send + Sync {
     /// Shreds the keys of subjects queued by sweeps (key store first, then the queue rows).
     /// Returns how many queued subjects were processed (0: the queue is empty).
     fn shred_pending_keys(&self, limit: u32) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Records after `after` in id order with their subjects' facts and consents, `limit` at
+    /// most: one keyset page of the whole tenant (a policy change recomputes every record).
+    fn calendar_page(
+        &self,
+        tenant: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<CalendarPage>> + Send;
+
+    /// Sets the stored expiry of many records at once, by record id: `(id, expires_at, rule)`
+    /// (set-based: a few statements per thousand records).
+    fn set_expiries_bulk(
+        &self,
+        tenant: Uuid,
+        updates: Vec<(Uuid, Option<i64>, Option<String>)>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Sets the stored expiry of records: `(subject, id, expires_at, rule)`.
     fn set_expiries(

@@ -233,6 +233,8 @@ impl Vault {
             .append_consent(events, audit)
             .await
             .map_err(VaultError::store("subject"))?;
+        // The subject's records move on the retention calendar (talent-pool override).
+        self.consent_changed(subject).await?;
         if !suppress_kinds.is_empty() {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;

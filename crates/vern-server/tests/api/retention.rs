@@ -311,3 +311,103 @@ async fn retention_admin_routes_need_the_erase_permission_and_refuse_future_swee
     let r = app.post(&app.admin_token, "/v1/subjects", &body).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+fn talent_pool_applicant(email: &str, deadline: OffsetDateTime) -> Value {
+    json!({
+        "subject_type": "job_applicant",
+        "identifiers": [{"kind": "email", "value": email}],
+        "records": [{
+            "category": "recruitment.cv",
+            "value": {"summary": "pastry chef"},
+            "source": "direct",
+            "purposes": ["recruitment.process", "recruitment.talent_pool"],
+            "collected_at": rfc(deadline - Duration::days(20)),
+            "event_times": {"application_deadline": rfc(deadline)}
+        }]
+    })
+}
+
+async fn preview_at(app: &crate::helpers::TestApp, at: OffsetDateTime) -> u64 {
+    let r = app
+        .get(
+            &app.admin_token,
+            &format!(
+                "/v1/retention/preview?as_of={}",
+                rfc(at).replace('+', "%2B").replace(':', "%3A")
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    v["would_delete"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn talent_pool_consent_keeps_an_applicant_until_withdrawn_or_its_own_limit() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    // Both applications closed 7 months ago: 6 months later they would be gone.
+    let deadline = months_ago(now, 7);
+    let stays = app
+        .create_subject(&talent_pool_applicant("stays@example.com", deadline))
+        .await;
+    let leaves = app
+        .create_subject(&talent_pool_applicant("leaves@example.com", deadline))
+        .await;
+    let (stays, leaves) = (id_of(&stays), id_of(&leaves));
+    assert_eq!(preview_at(&app, now).await, 2, "expired before any consent");
+
+    // Both join the talent pool: the consent moves their records past the 6 months.
+    for s in [&stays, &leaves] {
+        crate::consent::consent(
+            &app,
+            s,
+            json!({"scope": "talent_pool", "action": "granted", "method": "checkbox",
+                   "collection_point": "form:application", "language": "nb"}),
+        )
+        .await;
+    }
+    let status: Value = app
+        .get(&app.admin_token, &format!("/v1/subjects/{stays}/retention"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["records"][0]["rule"], "recruitment_talent_pool",
+        "{status}"
+    );
+    let until = OffsetDateTime::parse(
+        status["records"][0]["expires_at"].as_str().unwrap(),
+        &Rfc3339,
+    )
+    .unwrap();
+    assert!(until > months_ago(now, 0) + Duration::days(700), "{status}");
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 0, "{report}");
+    assert!(exists(&app, &stays).await && exists(&app, &leaves).await);
+
+    // One withdraws: the next sweep deletes that one only.
+    crate::consent::consent(
+        &app,
+        &leaves,
+        json!({"scope": "talent_pool", "action": "withdrawn", "method": "api",
+               "collection_point": "self-service"}),
+    )
+    .await;
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1, "{report}");
+    assert!(!exists(&app, &leaves).await);
+    assert!(exists(&app, &stays).await);
+    let evidence = app
+        .vault
+        .store()
+        .evidence_for_subject(app.vault.tenant(), Uuid::parse_str(&leaves).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(evidence[0].rule, "recruitment_talent_pool");
+
+    // The other stays until the consent's own limit (24 months from the grant), then goes.
+    assert_eq!(preview_at(&app, until - Duration::days(1)).await, 0);
+    assert_eq!(preview_at(&app, until).await, 1);
+}

@@ -14,9 +14,11 @@ use super::audit::append_in;
 use super::bulk::{Q, insert_many};
 use super::error::corrupt;
 use super::{SqlStore, db_err, rows};
+use crate::consent::ConsentStateRow;
 use crate::model::NewAuditEntry;
 use crate::retention::{
-    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+    CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem,
+    SweepOutcome,
 };
 use crate::{StoreError, StoreResult};
 
@@ -202,7 +204,170 @@ async fn erase_emptied(
     Ok(empty.len() as u64)
 }
 
+/// Rows per bulk expiry update (3 parameters each).
+const UPDATE_CHUNK: usize = 1000;
+
+fn calendar_row(row: &AnyRow) -> StoreResult<CalendarRow> {
+    Ok(CalendarRow {
+        subject_id: rows::uuid(row, "subject_id")?,
+        id: rows::uuid(row, "id")?,
+        category: rows::get(row, "category")?,
+        purposes_json: rows::get(row, "purposes")?,
+        collected_at: rows::get(row, "collected_at")?,
+        last_activity_at: rows::get(row, "last_activity_at")?,
+        event_times_json: rows::get(row, "event_times")?,
+        expires_at: rows::get(row, "expires_at")?,
+        retention_rule: rows::get(row, "retention_rule")?,
+        subject_type: rows::get(row, "subject_type")?,
+        jurisdiction: rows::get(row, "jurisdiction")?,
+    })
+}
+
+fn consent_state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
+    Ok(ConsentStateRow {
+        tenant_id: rows::uuid(r, "tenant_id")?,
+        subject_id: rows::uuid(r, "subject_id")?,
+        scope: rows::get(r, "scope")?,
+        channel: rows::get(r, "channel")?,
+        action: rows::get(r, "action")?,
+        at: rows::get(r, "at")?,
+        expires_at: rows::get(r, "expires_at")?,
+        event_id: rows::uuid(r, "event_id")?,
+        seq: rows::get(r, "seq")?,
+    })
+}
+
+/// One chunk of a bulk expiry update. PostgreSQL joins a `VALUES` list; SQLite's planner
+/// would scan the tenant's records for `UPDATE … FROM (VALUES …)`, so the chunk goes through
+/// a temporary table keyed by id and is applied by primary-key lookups.
+async fn update_chunk(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    chunk: &[(Uuid, Option<i64>, Option<String>)],
+) -> StoreResult<()> {
+    if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS expiry_updates \
+             (id BLOB PRIMARY KEY, expires_at INTEGER, retention_rule TEXT) WITHOUT ROWID",
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        insert_many(
+            conn,
+            "INSERT INTO temp.expiry_updates (id, expires_at, retention_rule)",
+            3,
+            chunk,
+            |q, (id, at, rule)| q.bind(id.as_bytes().to_vec()).bind(*at).bind(rule.clone()),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE records SET \
+             expires_at = (SELECT u.expires_at FROM temp.expiry_updates u WHERE u.id = records.id), \
+             retention_rule = (SELECT u.retention_rule FROM temp.expiry_updates u \
+                               WHERE u.id = records.id) \
+             WHERE tenant_id = ?1 AND id IN (SELECT id FROM temp.expiry_updates)",
+        )
+        .bind(tenant.as_bytes().to_vec())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("DELETE FROM temp.expiry_updates")
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        return Ok(());
+    }
+    let mut sql = String::with_capacity(200 + chunk.len() * 40);
+    sql.push_str("UPDATE records SET expires_at = v.e, retention_rule = v.r FROM (VALUES ");
+    for i in 0..chunk.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        let n = 2 + i * 3;
+        sql.push_str(&format!(
+            "(${}::bytea, ${}::bigint, ${}::text)",
+            n,
+            n + 1,
+            n + 2
+        ));
+    }
+    sql.push_str(") AS v(id, e, r) WHERE records.tenant_id = $1 AND records.id = v.id");
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().to_vec());
+    for (id, at, rule) in chunk {
+        q = q.bind(id.as_bytes().to_vec()).bind(*at).bind(rule.clone());
+    }
+    q.execute(&mut *conn).await.map_err(db_err)?;
+    Ok(())
+}
+
 impl RetentionStore for SqlStore {
+    async fn calendar_page(
+        &self,
+        tenant: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<CalendarPage> {
+        let after = after.unwrap_or(Uuid::nil());
+        let rows = sqlx::query(
+            "SELECT r.subject_id, r.id, r.category, r.purposes, r.collected_at, \
+             r.last_activity_at, r.event_times, r.expires_at, r.retention_rule, \
+             s.subject_type, s.jurisdiction \
+             FROM records r JOIN subjects s ON s.tenant_id = r.tenant_id AND s.id = r.subject_id \
+             WHERE r.tenant_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(after.as_bytes().as_slice())
+        .bind(i64::from(limit))
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        let records = rows
+            .iter()
+            .map(calendar_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let subjects: Vec<Uuid> = records
+            .iter()
+            .map(|r| r.subject_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut consents = Vec::new();
+        let mut conn = self.data.read.acquire().await.map_err(db_err)?;
+        for chunk in subjects.chunks(IN_CHUNK) {
+            let head = format!(
+                "SELECT tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, \
+                 seq FROM consent_state WHERE tenant_id = {} AND subject_id IN ",
+                p(&conn, 1)
+            );
+            let sql = in_list(&conn, &head, 2, chunk.len(), "");
+            let q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().to_vec());
+            for row in bind_ids(q, chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+            {
+                consents.push(consent_state_row(&row)?);
+            }
+        }
+        Ok(CalendarPage { records, consents })
+    }
+
+    async fn set_expiries_bulk(
+        &self,
+        tenant: Uuid,
+        updates: Vec<(Uuid, Option<i64>, Option<String>)>,
+    ) -> StoreResult<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin(&self.data).await?;
+        for chunk in updates.chunks(UPDATE_CHUNK) {
+            update_chunk(&mut tx, tenant, chunk).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn expired_records(
         &self,
         tenant: Uuid,

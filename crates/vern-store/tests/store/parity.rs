@@ -254,7 +254,7 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        24,
+        25,
         "{:?}",
         postgres.primary_keys
     );

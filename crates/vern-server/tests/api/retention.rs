@@ -320,7 +320,14 @@ fn talent_pool_applicant(email: &str, deadline: OffsetDateTime) -> Value {
             "category": "recruitment.cv",
             "value": {"summary": "pastry chef"},
             "source": "direct",
-            "purposes": ["recruitment.process", "recruitment.talent_pool"],
+            "purposes": ["recruitment.process"],
+            "collected_at": rfc(deadline - Duration::days(20)),
+            "event_times": {"application_deadline": rfc(deadline)}
+        }, {
+            "category": "recruitment.cv",
+            "value": {"summary": "pastry chef"},
+            "source": "direct",
+            "purposes": ["recruitment.talent_pool"],
             "collected_at": rfc(deadline - Duration::days(20)),
             "event_times": {"application_deadline": rfc(deadline)}
         }]
@@ -355,7 +362,7 @@ async fn talent_pool_consent_keeps_an_applicant_until_withdrawn_or_its_own_limit
         .create_subject(&talent_pool_applicant("leaves@example.com", deadline))
         .await;
     let (stays, leaves) = (id_of(&stays), id_of(&leaves));
-    assert_eq!(preview_at(&app, now).await, 2, "expired before any consent");
+    assert_eq!(preview_at(&app, now).await, 4, "expired before any consent");
 
     // Both join the talent pool: the consent moves their records past the 6 months.
     for s in [&stays, &leaves] {
@@ -373,18 +380,18 @@ async fn talent_pool_consent_keeps_an_applicant_until_withdrawn_or_its_own_limit
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        status["records"][0]["rule"], "recruitment_talent_pool",
-        "{status}"
-    );
-    let until = OffsetDateTime::parse(
-        status["records"][0]["expires_at"].as_str().unwrap(),
-        &Rfc3339,
-    )
-    .unwrap();
-    assert!(until > months_ago(now, 0) + Duration::days(700), "{status}");
+    let pool = status["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "recruitment_talent_pool")
+        .unwrap_or_else(|| panic!("{status}"));
+    let until = OffsetDateTime::parse(pool["expires_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert!(until > now + Duration::days(700), "{status}");
+    // The sweep takes the process records (6 months are over) and leaves the talent pool.
     let report = run(&app).await;
-    assert_eq!(report["deleted"], 0, "{report}");
+    assert_eq!(report["deleted"], 2, "{report}");
+    assert_eq!(report["subjects_erased"], 0, "{report}");
     assert!(exists(&app, &stays).await && exists(&app, &leaves).await);
 
     // One withdraws: the next sweep deletes that one only.
@@ -405,7 +412,8 @@ async fn talent_pool_consent_keeps_an_applicant_until_withdrawn_or_its_own_limit
         .evidence_for_subject(app.vault.tenant(), Uuid::parse_str(&leaves).unwrap())
         .await
         .unwrap();
-    assert_eq!(evidence[0].rule, "recruitment_talent_pool");
+    let rules: Vec<&str> = evidence.iter().map(|e| e.rule.as_str()).collect();
+    assert_eq!(rules, ["recruitment_process", "recruitment_talent_pool"]);
 
     // The other stays until the consent's own limit (24 months from the grant), then goes.
     assert_eq!(preview_at(&app, until - Duration::days(1)).await, 0);

@@ -264,6 +264,15 @@ impl RetentionPlan {
         })
     }
 
+    /// What the sweep does with a record whose stored rule is `rule`: the rule's action, or
+    /// delete for an erasure exception's id (its floor has passed) or an unknown id.
+    pub fn action_of(&self, rule: &str) -> Action {
+        self.rules
+            .iter()
+            .find(|r| r.id == rule)
+            .map_or(Action::Delete, |r| r.action)
+    }
+
     /// The ids of the rules, for validating rule names given by operators.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|r| r.id.as_str())

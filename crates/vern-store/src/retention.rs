@@ -119,7 +119,9 @@ pub trait RetentionStore: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<ExpiredRecord>>> + Send;
 
-    /// Deletes a batch in one transaction: each record only if it is still expired at `now`,
+    /// Deletes a batch in one transaction: each record only if it is still expired at `now`
+    /// (an item with action `anonymise` is also added to `anonymised_counts`: rule, category,
+    /// purposes, source and month of collection, nothing that names the subject),
     /// evidence for exactly the records deleted, subjects left empty erased (identifiers,
     /// subject row, erasure ledger) and queued for key shredding, and the audit entries.
     fn sweep_batch(
@@ -171,6 +173,11 @@ pub trait RetentionStore: Send + Sync {
         tenant: Uuid,
         subject: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<EvidenceRow>>> + Send;
+    /// The counts anonymised records left: `(rule, category, purposes, source, month, count)`.
+    fn anonymised_counts(
+        &self,
+        tenant: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<(String, String, String, String, String, i64)>>> + Send;
     /// Total records deleted according to the evidence (the sum of counts).
     fn evidence_total(&self, tenant: Uuid) -> impl Future<Output = StoreResult<u64>> + Send;
 

@@ -11,9 +11,10 @@
 //! queue row and the next sweep shreds the key. A crashed sweep simply runs again: what it
 //! deleted is gone, and what it did not is still expired.
 //!
-//! Rules with `action = "anonymise"` are deleted as well (stricter than anonymising; values are
-//! encrypted under the subject key, so there is nothing to keep without it), with the evidence
-//! saying `delete`.
+//! Rules with `action = "anonymise"` anonymise: the record row (its value, sealed under the
+//! subject key) is deleted as for `delete`, and the record is counted in `anonymised_counts`
+//! by rule, category, purposes, source and month of collection, which names no one; the
+//! evidence says `anonymise` (docs/decisions/0009).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -497,7 +498,7 @@ impl Vault {
                     id: r.id,
                     category: r.category.clone(),
                     rule: rule.to_owned(),
-                    action: "delete".to_owned(),
+                    action: self.retention.action_of(rule).as_str().to_owned(),
                 });
             }
             let audit = vec![self.audit(

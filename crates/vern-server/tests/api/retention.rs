@@ -419,3 +419,63 @@ async fn talent_pool_consent_keeps_an_applicant_until_withdrawn_or_its_own_limit
     assert_eq!(preview_at(&app, until - Duration::days(1)).await, 0);
     assert_eq!(preview_at(&app, until).await, 1);
 }
+
+/// The bundled policy with the recruitment rule anonymising instead of deleting.
+fn anonymising_policy() -> vern_policy::Policy {
+    let text = include_str!("../../../../policies/confect.toml");
+    let rule = "id = \"recruitment_process\"";
+    let at = text.find(rule).unwrap();
+    let tail = &text[at..];
+    let action = tail.find("action = \"delete\"").unwrap();
+    let changed = format!(
+        "{}{}action = \"anonymise\"{}",
+        &text[..at],
+        &tail[..action],
+        &tail[action + "action = \"delete\"".len()..]
+    );
+    vern_policy::Policy::parse(&changed).unwrap().0
+}
+
+#[tokio::test]
+async fn an_anonymise_rule_leaves_counts_and_no_person() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        policy: Some(anonymising_policy()),
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    let now = OffsetDateTime::now_utc();
+    let deadline = months_ago(now, 6) - Duration::days(1);
+    let gone = app
+        .create_subject(&applicant_with_deadline("anon@example.com", deadline))
+        .await;
+    let gone = Uuid::parse_str(&id_of(&gone)).unwrap();
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1, "{report}");
+    assert_eq!(report["subjects_erased"], 1, "{report}");
+    assert!(!exists(&app, &gone.to_string()).await);
+
+    let store = app.vault.store();
+    let tenant = app.vault.tenant();
+    let evidence = store.evidence_for_subject(tenant, gone).await.unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].action, "anonymise");
+    assert_eq!(evidence[0].rule, "recruitment_process");
+    let collected = deadline - Duration::days(20);
+    let month = format!("{:04}-{:02}", collected.year(), u8::from(collected.month()));
+    assert_eq!(
+        store.anonymised_counts(tenant).await.unwrap(),
+        vec![(
+            "recruitment_process".to_owned(),
+            "recruitment.cv".to_owned(),
+            "[\"recruitment.process\"]".to_owned(),
+            "direct".to_owned(),
+            month,
+            1
+        )]
+    );
+    // The counts carry no identifier, value or link to the subject.
+    let sqlite_or_pg_dump = format!("{:?}", store.anonymised_counts(tenant).await.unwrap());
+    assert!(!sqlite_or_pg_dump.contains("anon@example.com"));
+    assert!(!sqlite_or_pg_dump.contains(&gone.to_string()));
+    assert!(!sqlite_or_pg_dump.contains("baking"));
+}

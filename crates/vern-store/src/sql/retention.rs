@@ -105,14 +105,26 @@ fn hold(row: &AnyRow) -> StoreResult<LegalHoldRow> {
     })
 }
 
-/// Deletes the batch's still-expired records; returns the ids actually deleted.
+/// What an anonymised record leaves: the bucket it is counted in.
+type Bucket = (String, String, String, String);
+
+/// Deletes the batch's still-expired records; returns the ids actually deleted and, for those
+/// in `anonymise`, the (category, purposes, source, collection month) they are counted under.
 async fn delete_expired(
     conn: &mut AnyConnection,
     tenant: Uuid,
     now: i64,
     ids: &[Uuid],
-) -> StoreResult<BTreeSet<Uuid>> {
+    anonymise: &BTreeSet<Uuid>,
+) -> StoreResult<(BTreeSet<Uuid>, BTreeMap<Uuid, Bucket>)> {
     let mut deleted = BTreeSet::new();
+    let mut buckets = BTreeMap::new();
+    // The extra columns only when the batch anonymises: a plain delete returns ids alone.
+    let returning = if anonymise.is_empty() {
+        " RETURNING id"
+    } else {
+        " RETURNING id, category, purposes, source, collected_at"
+    };
     for chunk in ids.chunks(IN_CHUNK) {
         // `+expires_at` keeps the planner off the expiry index: the ids name the rows, and a
         // range scan of every expired row per chunk made a large sweep quadratic.
@@ -121,7 +133,7 @@ async fn delete_expired(
             p(conn, 1),
             p(conn, 2)
         );
-        let sql = in_list(conn, &head, 3, chunk.len(), " RETURNING id");
+        let sql = in_list(conn, &head, 3, chunk.len(), returning);
         let q = sqlx::query(AssertSqlSafe(sql))
             .bind(tenant.as_bytes().to_vec())
             .bind(now);
@@ -130,10 +142,69 @@ async fn delete_expired(
             .await
             .map_err(db_err)?;
         for row in &rows {
-            deleted.insert(rows::uuid(row, "id")?);
+            let id = rows::uuid(row, "id")?;
+            if anonymise.contains(&id) {
+                let collected: i64 = rows::get(row, "collected_at")?;
+                buckets.insert(
+                    id,
+                    (
+                        rows::get(row, "category")?,
+                        rows::get(row, "purposes")?,
+                        rows::get(row, "source")?,
+                        month_of(collected)?,
+                    ),
+                );
+            }
+            deleted.insert(id);
         }
     }
-    Ok(deleted)
+    Ok((deleted, buckets))
+}
+
+/// `YYYY-MM` (UTC) of a time in Unix microseconds.
+fn month_of(micros: i64) -> StoreResult<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))
+        .map_err(|_| corrupt("collected_at"))?;
+    Ok(format!("{:04}-{:02}", at.year(), u8::from(at.month())))
+}
+
+/// Adds anonymised records to their counts (`rule` and bucket → count).
+async fn count_anonymised(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    counts: BTreeMap<(String, Bucket), i64>,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO anonymised_counts (tenant_id, rule, category, purposes, source, \
+         collected_month, count, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) \
+         ON CONFLICT (tenant_id, rule, category, purposes, source, collected_month) \
+         DO UPDATE SET count = anonymised_counts.count + excluded.count, \
+         updated_at = excluded.updated_at",
+        p(conn, 1),
+        p(conn, 2),
+        p(conn, 3),
+        p(conn, 4),
+        p(conn, 5),
+        p(conn, 6),
+        p(conn, 7),
+        p(conn, 8)
+    );
+    for ((rule, (category, purposes, source, month)), count) in counts {
+        sqlx::query(AssertSqlSafe(sql.clone()))
+            .bind(tenant.as_bytes().to_vec())
+            .bind(rule)
+            .bind(category)
+            .bind(purposes)
+            .bind(source)
+            .bind(month)
+            .bind(count)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Of `subjects`, those with no record left: erased in this transaction and queued for
@@ -405,8 +476,24 @@ impl RetentionStore for SqlStore {
             return Ok(SweepOutcome::default());
         }
         let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+        let anonymise: BTreeSet<Uuid> = items
+            .iter()
+            .filter(|i| i.action == "anonymise")
+            .map(|i| i.id)
+            .collect();
         let mut tx = self.begin(&self.data).await?;
-        let deleted = delete_expired(&mut tx, tenant, now, &ids).await?;
+        let (deleted, buckets) = delete_expired(&mut tx, tenant, now, &ids, &anonymise).await?;
+        if !buckets.is_empty() {
+            let mut counts: BTreeMap<(String, Bucket), i64> = BTreeMap::new();
+            for item in items.iter().filter(|i| anonymise.contains(&i.id)) {
+                if let Some(bucket) = buckets.get(&item.id) {
+                    *counts
+                        .entry((item.rule.clone(), bucket.clone()))
+                        .or_default() += 1;
+                }
+            }
+            count_anonymised(&mut tx, tenant, now, counts).await?;
+        }
 
         // One evidence row per (subject, rule, category, action): counts, no values.
         let mut groups: BTreeMap<(Uuid, &str, &str, &str), i64> = BTreeMap::new();
@@ -572,6 +659,33 @@ impl RetentionStore for SqlStore {
                     action: rows::get(r, "action")?,
                     count: rows::get(r, "count")?,
                 })
+            })
+            .collect()
+    }
+
+    async fn anonymised_counts(
+        &self,
+        tenant: Uuid,
+    ) -> StoreResult<Vec<(String, String, String, String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT rule, category, purposes, source, collected_month, count \
+             FROM anonymised_counts WHERE tenant_id = $1 \
+             ORDER BY rule, category, purposes, source, collected_month",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    rows::get(r, "rule")?,
+                    rows::get(r, "category")?,
+                    rows::get(r, "purposes")?,
+                    rows::get(r, "source")?,
+                    rows::get(r, "collected_month")?,
+                    rows::get(r, "count")?,
+                ))
             })
             .collect()
     }

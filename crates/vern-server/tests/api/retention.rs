@@ -479,3 +479,63 @@ async fn an_anonymise_rule_leaves_counts_and_no_person() {
     assert!(!sqlite_or_pg_dump.contains(&gone.to_string()));
     assert!(!sqlite_or_pg_dump.contains("baking"));
 }
+
+async fn statuses(app: &crate::helpers::TestApp, subjects: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for s in subjects {
+        let v: Value = app
+            .get(&app.admin_token, &format!("/v1/subjects/{s}/retention"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        out.push(v["records"].clone());
+    }
+    out
+}
+
+/// After a policy change every record is recomputed set-based (pages of records with their
+/// subjects and consents, bulk updates): the result equals what each write computed.
+#[tokio::test]
+async fn recomputing_every_expiry_restores_what_the_writes_computed() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    let mut subjects = Vec::new();
+    for i in 0..3 {
+        let a = app
+            .create_subject(&talent_pool_applicant(
+                &format!("pool{i}@example.com"),
+                months_ago(now, 2 + i),
+            ))
+            .await;
+        subjects.push(id_of(&a));
+        let l = app
+            .create_subject(&lead_active_at(
+                &format!("lead{i}@example.com"),
+                months_ago(now, 3 + i),
+            ))
+            .await;
+        subjects.push(id_of(&l));
+    }
+    crate::consent::consent(
+        &app,
+        &subjects[0],
+        json!({"scope": "talent_pool", "action": "granted", "method": "checkbox",
+               "collection_point": "form:application", "language": "nb"}),
+    )
+    .await;
+    let before = statuses(&app, &subjects).await;
+    let store = app.vault.store();
+    store
+        .execute_raw_for_tests("UPDATE records SET expires_at = 1, retention_rule = 'stale'")
+        .await
+        .unwrap();
+    let who = app
+        .vault
+        .admin_principal(vern_server::vault::Actor::Cli)
+        .unwrap();
+    let changed = app.vault.recompute_expiries(&who).await.unwrap();
+    assert_eq!(changed, 9, "6 applicant records and 3 lead records");
+    assert_eq!(statuses(&app, &subjects).await, before);
+    assert_eq!(app.vault.recompute_expiries(&who).await.unwrap(), 0);
+}

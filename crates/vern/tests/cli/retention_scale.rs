@@ -243,3 +243,31 @@ async fn bench_empty_sweep() {
     assert_eq!(report.deleted, 0);
     println!("empty sweep over {n} records: {:.2} ms", secs * 1000.0);
 }
+
+/// Recomputing every expiry after a policy change, set-based.
+/// `VERN_SCALE_RECORDS=10000000 cargo test -p vern --release --test cli \
+///  retention_scale::bench_recompute -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+async fn bench_recompute() {
+    let n = records_from_env(10_000_000);
+    // Stored expiries that the policy does not give: the first pass moves every record (a
+    // policy change that touches all), the second moves none (a change that touches none).
+    let dir = prepared_shaped(n / 10, 10, 9_000_000_000_000_000, false).await;
+    let vault = vault_over(&dir).await;
+    let who = vault.admin_principal(Actor::Cli).unwrap();
+    let t = Instant::now();
+    let changed = vault.recompute_expiries(&who).await.unwrap();
+    let all_secs = t.elapsed().as_secs_f64();
+    assert_eq!(changed, n);
+    let t = Instant::now();
+    let unchanged = vault.recompute_expiries(&who).await.unwrap();
+    let none_secs = t.elapsed().as_secs_f64();
+    assert_eq!(unchanged, 0);
+    println!(
+        "recompute {n} records: every expiry moved {all_secs:.2} s = {:.0} records/s; \
+         none moved {none_secs:.2} s = {:.0} records/s",
+        n as f64 / all_secs,
+        n as f64 / none_secs
+    );
+}

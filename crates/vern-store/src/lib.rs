@@ -38,8 +38,8 @@ pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
 pub use retention::{
-    CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem,
-    SweepOutcome,
+    AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
+    LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

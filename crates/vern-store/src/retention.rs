@@ -78,6 +78,22 @@ pub struct CalendarRow {
     pub jurisdiction: Option<String>,
 }
 
+/// A record's new expiry: `(record id, expires_at, rule)`.
+pub type ExpiryUpdate = (Uuid, Option<i64>, Option<String>);
+
+/// What anonymised records leave: how many, by rule and bucket (nothing names a person).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnonymisedCount {
+    pub rule: String,
+    pub category: String,
+    /// The purposes as stored (a JSON array).
+    pub purposes: String,
+    pub source: String,
+    /// `YYYY-MM` (UTC) of the collection time.
+    pub collected_month: String,
+    pub count: i64,
+}
+
 /// A page of [`CalendarRow`]s and the consent projection rows of their subjects.
 #[derive(Debug, Clone, Default)]
 pub struct CalendarPage {
@@ -150,7 +166,7 @@ pub trait RetentionStore: Send + Sync {
     fn set_expiries_bulk(
         &self,
         tenant: Uuid,
-        updates: Vec<(Uuid, Option<i64>, Option<String>)>,
+        updates: Vec<ExpiryUpdate>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Sets the stored expiry of records: `(subject, id, expires_at, rule)`.
@@ -173,11 +189,11 @@ pub trait RetentionStore: Send + Sync {
         tenant: Uuid,
         subject: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<EvidenceRow>>> + Send;
-    /// The counts anonymised records left: `(rule, category, purposes, source, month, count)`.
+    /// The counts anonymised records left, ordered by rule and bucket.
     fn anonymised_counts(
         &self,
         tenant: Uuid,
-    ) -> impl Future<Output = StoreResult<Vec<(String, String, String, String, String, i64)>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<AnonymisedCount>>> + Send;
     /// Total records deleted according to the evidence (the sum of counts).
     fn evidence_total(&self, tenant: Uuid) -> impl Future<Output = StoreResult<u64>> + Send;
 

@@ -82,12 +82,11 @@ impl Vault {
     pub(crate) fn seal_record(
         &self,
         key: &SubjectKey,
-        owner: &SubjectRow,
+        (owner, consents): (&SubjectRow, &[ConsentFact]),
         id: Uuid,
         r: &RecordInput,
         legal_basis: &str,
         (created_at, now): (i64, i64),
-        consents: &[ConsentFact],
     ) -> VaultResult<(RecordRow, RecordView)> {
         let subject = owner.id;
         let plaintext = serde_json::to_vec(&r.value)
@@ -250,7 +249,7 @@ impl Vault {
         let consents = self.consents_of(subject).await?;
         let now = self.now();
         let (row, view) =
-            self.seal_record(&key, &row, new_id(), input, basis, (now, now), &consents)?;
+            self.seal_record(&key, (&row, &consents), new_id(), input, basis, (now, now))?;
         let audit = vec![self.record_write_audit(who, "record.create", &row)];
         self.store
             .add_record(row, audit)
@@ -346,12 +345,11 @@ impl Vault {
         let consents = self.consents_of(subject).await?;
         let (row, view) = self.seal_record(
             &key,
-            &subject_row,
+            (&subject_row, &consents),
             id,
             &merged,
             basis,
             (old.created_at, self.now()),
-            &consents,
         )?;
         let mut entry = self.record_write_audit(who, "record.update", &row);
         let fields = patch_fields(patch);

@@ -27,7 +27,9 @@ use vern_core::retention::{Basis, ConsentFact, RecordFacts};
 use vern_policy::category_covers;
 use vern_policy::model::TriggerKind;
 use vern_store::consent::{ConsentStateRow, ConsentStore};
-use vern_store::{CalendarPage, LegalHoldRow, RecordRow, RetentionStore, Store, SweepItem};
+use vern_store::{
+    CalendarPage, ExpiryUpdate, LegalHoldRow, RecordRow, RetentionStore, Store, SweepItem,
+};
 
 use super::{
     HoldInput, HoldView, Principal, RecordInput, RecordRetention, RetentionPreview, RuleCount,
@@ -597,10 +599,7 @@ impl Vault {
             .calendar_page(self.tenant, None, RECOMPUTE_PAGE)
             .await
             .map_err(VaultError::store("record"))?;
-        loop {
-            let Some(last) = page.records.last().map(|r| r.id) else {
-                break;
-            };
+        while let Some(last) = page.records.last().map(|r| r.id) {
             seen += page.records.len() as u64;
             let updates = self.recompute_page(&page, &mut purposes)?;
             changed += updates.len() as u64;
@@ -622,7 +621,7 @@ impl Vault {
         &self,
         page: &CalendarPage,
         purposes: &mut HashMap<String, Vec<String>>,
-    ) -> VaultResult<Vec<(Uuid, Option<i64>, Option<String>)>> {
+    ) -> VaultResult<Vec<ExpiryUpdate>> {
         let mut by_subject: HashMap<Uuid, Vec<ConsentStateRow>> = HashMap::new();
         for c in &page.consents {
             by_subject.entry(c.subject_id).or_default().push(c.clone());

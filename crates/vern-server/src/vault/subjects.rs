@@ -130,7 +130,7 @@ impl Vault {
         for (r, basis) in input.records.iter().zip(bases) {
             // A new subject has no consents yet.
             let (row, view) =
-                self.seal_record(&key, &subject, new_id(), r, basis, (now, now), &[])?;
+                self.seal_record(&key, (&subject, &[]), new_id(), r, basis, (now, now))?;
             records.push(row);
             record_views.push(view);
         }

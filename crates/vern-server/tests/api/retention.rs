@@ -464,14 +464,14 @@ async fn an_anonymise_rule_leaves_counts_and_no_person() {
     let month = format!("{:04}-{:02}", collected.year(), u8::from(collected.month()));
     assert_eq!(
         store.anonymised_counts(tenant).await.unwrap(),
-        vec![(
-            "recruitment_process".to_owned(),
-            "recruitment.cv".to_owned(),
-            "[\"recruitment.process\"]".to_owned(),
-            "direct".to_owned(),
-            month,
-            1
-        )]
+        vec![vern_store::AnonymisedCount {
+            rule: "recruitment_process".to_owned(),
+            category: "recruitment.cv".to_owned(),
+            purposes: "[\"recruitment.process\"]".to_owned(),
+            source: "direct".to_owned(),
+            collected_month: month,
+            count: 1
+        }]
     );
     // The counts carry no identifier, value or link to the subject.
     let sqlite_or_pg_dump = format!("{:?}", store.anonymised_counts(tenant).await.unwrap());

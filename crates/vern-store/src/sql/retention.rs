@@ -17,8 +17,8 @@ use super::{SqlStore, db_err, rows};
 use crate::consent::ConsentStateRow;
 use crate::model::NewAuditEntry;
 use crate::retention::{
-    CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem,
-    SweepOutcome,
+    AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
+    LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };
 use crate::{StoreError, StoreResult};
 
@@ -314,7 +314,7 @@ fn consent_state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
 async fn update_chunk(
     conn: &mut AnyConnection,
     tenant: Uuid,
-    chunk: &[(Uuid, Option<i64>, Option<String>)],
+    chunk: &[ExpiryUpdate],
 ) -> StoreResult<()> {
     if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
         sqlx::query(
@@ -424,11 +424,7 @@ impl RetentionStore for SqlStore {
         Ok(CalendarPage { records, consents })
     }
 
-    async fn set_expiries_bulk(
-        &self,
-        tenant: Uuid,
-        updates: Vec<(Uuid, Option<i64>, Option<String>)>,
-    ) -> StoreResult<()> {
+    async fn set_expiries_bulk(&self, tenant: Uuid, updates: Vec<ExpiryUpdate>) -> StoreResult<()> {
         if updates.is_empty() {
             return Ok(());
         }
@@ -663,10 +659,7 @@ impl RetentionStore for SqlStore {
             .collect()
     }
 
-    async fn anonymised_counts(
-        &self,
-        tenant: Uuid,
-    ) -> StoreResult<Vec<(String, String, String, String, String, i64)>> {
+    async fn anonymised_counts(&self, tenant: Uuid) -> StoreResult<Vec<AnonymisedCount>> {
         let rows = sqlx::query(
             "SELECT rule, category, purposes, source, collected_month, count \
              FROM anonymised_counts WHERE tenant_id = $1 \
@@ -678,14 +671,14 @@ impl RetentionStore for SqlStore {
         .map_err(db_err)?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    rows::get(r, "rule")?,
-                    rows::get(r, "category")?,
-                    rows::get(r, "purposes")?,
-                    rows::get(r, "source")?,
-                    rows::get(r, "collected_month")?,
-                    rows::get(r, "count")?,
-                ))
+                Ok(AnonymisedCount {
+                    rule: rows::get(r, "rule")?,
+                    category: rows::get(r, "category")?,
+                    purposes: rows::get(r, "purposes")?,
+                    source: rows::get(r, "source")?,
+                    collected_month: rows::get(r, "collected_month")?,
+                    count: rows::get(r, "count")?,
+                })
             })
             .collect()
     }

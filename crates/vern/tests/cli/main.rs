@@ -11,4 +11,5 @@ mod policy;
 mod retention;
 mod retention_scale;
 mod serve;
+mod serve_nodes;
 mod support;

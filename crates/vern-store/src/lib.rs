@@ -25,6 +25,7 @@ pub mod events;
 pub mod import;
 pub mod jobs;
 pub mod model;
+pub mod outbox;
 pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -37,6 +38,9 @@ pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use outbox::{
+    MAIL_MAX_ATTEMPTS, MAIL_SEND_JOB, NewOutboxMessage, OutboxRow, OutboxStore, outbox_state,
+};
 pub use retention::{
     AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
     LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,

@@ -19,8 +19,10 @@ mod disclosures;
 mod events;
 mod identifiers;
 mod jobs;
+mod keyring;
 mod keys;
 mod objections;
+mod outbox;
 mod receipts;
 mod records;
 mod retention;
@@ -35,10 +37,12 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::{self, Permission};
-use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, ReceiptSigningKey, SubjectKey};
+use vern_core::crypto::{
+    BlindIndexKey, CryptoError, MasterKey, OutboxKey, ReceiptSigningKey, SubjectKey,
+};
 use vern_core::ids::{Clock, DEFAULT_TENANT, from_micros, new_id, to_micros};
 use vern_policy::Policy;
-use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
+use vern_store::{NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
 
 use crate::error::FieldError;
 
@@ -47,6 +51,7 @@ pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use jobs::JobView;
+pub use outbox::{MailView, OutboxView};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
@@ -54,6 +59,8 @@ pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.
 pub const BLIND_INDEX_KEYRING_ENTRY: &str = "blind_index";
+/// Name of the outbox key in the key store's keyring.
+pub const OUTBOX_KEYRING_ENTRY: &str = "outbox";
 
 /// Why a vault operation did not happen. Messages carry ids and rule names only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,6 +120,8 @@ pub struct Vault {
     blind: BlindIndexKey,
     /// Signs consent receipts.
     receipts: ReceiptSigningKey,
+    /// Seals queued mail.
+    outbox: OutboxKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
     /// The policy's retention rules, compiled once (see `vern_core::retention`).
@@ -138,36 +147,10 @@ impl Vault {
         previous: Vec<MasterKey>,
         clock: Arc<dyn Clock>,
     ) -> VaultResult<Vault> {
-        let stored = match store
-            .get_keyring_entry(BLIND_INDEX_KEYRING_ENTRY)
-            .await
-            .map_err(VaultError::store("keyring entry"))?
-        {
-            Some(row) => row,
-            None => {
-                let key = BlindIndexKey::generate();
-                let row = KeyringRow {
-                    name: BLIND_INDEX_KEYRING_ENTRY.to_owned(),
-                    kek_id: master.kek_id().to_vec(),
-                    wrapped_key: key.wrap(&master)?,
-                    created_at: to_micros(clock.now()),
-                };
-                store
-                    .put_keyring_entry_if_absent(row)
-                    .await
-                    .map_err(VaultError::store("keyring entry"))?
-            }
-        };
-        let wrapping = std::iter::once(&master)
-            .chain(previous.iter())
-            .find(|m| m.kek_id().as_slice() == stored.kek_id.as_slice())
-            .ok_or_else(|| {
-                VaultError::Internal(
-                    "the blind-index key is wrapped by a master key that was not given".into(),
-                )
-            })?;
-        let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
-        let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
+        let blind: BlindIndexKey = keyring::load(&store, &master, &previous, clock.now()).await?;
+        let receipts: ReceiptSigningKey =
+            keyring::load(&store, &master, &previous, clock.now()).await?;
+        let outbox: OutboxKey = keyring::load(&store, &master, &previous, clock.now()).await?;
         let retention = vern_core::retention::RetentionPlan::new(&policy)
             .map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(Vault {
@@ -178,6 +161,7 @@ impl Vault {
             previous,
             blind,
             receipts,
+            outbox,
             clock,
             tenant: DEFAULT_TENANT,
         })

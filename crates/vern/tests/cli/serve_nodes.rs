@@ -3,10 +3,15 @@
 //! handler run once across both processes), and the sweeps they race on delete each expired
 //! record exactly once with evidence equal to the deletions.
 //!
-//! The job kinds `vern serve` runs today are retention sweeps; mail delivery (`mail.send`)
-//! joins the same queue with the outbox.
+//! The queue holds both kinds `vern serve` runs: retention sweeps and `mail.send` (delivered to
+//! a real SMTP server, aiosmtpd, which must receive each message exactly once).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde_json::json;
+use vern_core::ids::SystemClock;
+use vern_server::Vault;
 
 use uuid::Uuid;
 use vern_core::ids::DEFAULT_TENANT;
@@ -14,6 +19,9 @@ use vern_store::jobs::state;
 use vern_store::{JobRow, JobStore, RetentionStore, SqlStore};
 
 use crate::support::{DataDir, Server};
+
+#[path = "../../../vern-server/tests/api/smtp_sink.rs"]
+mod smtp_sink;
 
 fn postgres_admin_url() -> Option<String> {
     match std::env::var("VERN_TEST_POSTGRES_URL") {
@@ -47,6 +55,9 @@ async fn two_serve_processes_on_one_postgres_run_every_job_exactly_once() {
     let Some(admin_url) = postgres_admin_url() else {
         return;
     };
+    let Some(sink) = smtp_sink::SmtpSink::start() else {
+        return;
+    };
     let name = format!("t_{}", Uuid::new_v4().simple());
     let admin = SqlStore::open_url(&admin_url).await.unwrap();
     admin
@@ -58,7 +69,17 @@ async fn two_serve_processes_on_one_postgres_run_every_job_exactly_once() {
 
     // One data directory holds the shared master key; the data is in PostgreSQL.
     let dir = DataDir::new();
-    let flags = ["--database", url.as_str(), "--sweep-every-hours", "0"];
+    let smtp = sink.url();
+    let flags = [
+        "--database",
+        url.as_str(),
+        "--sweep-every-hours",
+        "0",
+        "--smtp-url",
+        smtp.as_str(),
+        "--job-poll-ms",
+        "50",
+    ];
     let a = Server::start(&dir, &flags);
     let b = Server::start(&dir, &flags);
 
@@ -111,17 +132,48 @@ async fn two_serve_processes_on_one_postgres_run_every_job_exactly_once() {
         assert!(queued);
     }
 
+    // And mail, sealed and queued as the vault does (a `mail.send` job per message).
+    const MAILS: usize = 120;
+    let key =
+        std::fs::read_to_string(std::path::Path::new(&dir.data()).join("master.key")).unwrap();
+    let vault = Vault::open(
+        SqlStore::open_url(&url).await.unwrap(),
+        Arc::new(vern_policy::Policy::bundled().unwrap()),
+        vern_core::crypto::MasterKey::parse(key.trim()).unwrap(),
+        Vec::new(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let mut messages = Vec::new();
+    for i in 0..MAILS {
+        messages.push(
+            vault
+                .seal_mail(
+                    &format!("node-test-{i}@example.com"),
+                    "smtp_test",
+                    "en",
+                    json!({ "controller": "C", "reference": format!("r{i}") }),
+                    None,
+                    None,
+                )
+                .unwrap(),
+        );
+    }
+    assert_eq!(vault.enqueue_mail(messages).await.unwrap(), MAILS as u64);
+    const ALL: usize = JOBS + MAILS;
+
     // Both processes drain the queue.
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let done = store.list_jobs(Some(state::DONE), 1000).await.unwrap();
-        if done.len() == JOBS || Instant::now() > deadline {
+        if done.len() == ALL || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let jobs = store.list_jobs(None, 1000).await.unwrap();
-    assert_eq!(jobs.len(), JOBS);
+    assert_eq!(jobs.len(), ALL);
     let mut owners = std::collections::BTreeMap::new();
     for job in &jobs {
         assert_eq!(job.state, state::DONE, "{job:?}");
@@ -133,7 +185,26 @@ async fn two_serve_processes_on_one_postgres_run_every_job_exactly_once() {
     }
     assert_eq!(owners.len(), 2, "both processes ran jobs: {owners:?}");
 
-    // Each handler ran once across the two processes (their logs say so).
+    let mail_jobs = jobs.iter().filter(|j| j.kind == "mail.send").count();
+    assert_eq!(mail_jobs, MAILS);
+
+    // Each message arrived once.
+    let got = sink.wait_for(MAILS, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = if got.len() < MAILS {
+        got
+    } else {
+        sink.messages()
+    };
+    let mut to: Vec<String> = got.iter().map(|m| m.to.clone()).collect();
+    to.sort();
+    let mut expected: Vec<String> = (0..MAILS)
+        .map(|i| format!("node-test-{i}@example.com"))
+        .collect();
+    expected.sort();
+    assert_eq!(to, expected, "every message delivered exactly once");
+
+    // Each sweep handler ran once across the two processes (their logs say so).
     let deadline = Instant::now() + Duration::from_secs(10);
     while handler_runs(&[&a, &b]) < JOBS && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -26,6 +26,7 @@ pub mod import;
 pub mod jobs;
 pub mod model;
 pub mod outbox;
+pub mod requests;
 pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -40,6 +41,9 @@ pub use jobs::{JobRow, JobStore};
 pub use model::*;
 pub use outbox::{
     MAIL_MAX_ATTEMPTS, MAIL_SEND_JOB, NewOutboxMessage, OutboxRow, OutboxStore, outbox_state,
+};
+pub use requests::{
+    RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,
 };
 pub use retention::{
     AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,

@@ -25,6 +25,8 @@ mod objections;
 mod outbox;
 mod receipts;
 mod records;
+mod requests;
+pub mod requests_types;
 mod retention;
 mod retention_forecast;
 pub mod retention_types;
@@ -53,6 +55,8 @@ pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, Pr
 pub use jobs::JobView;
 pub use outbox::{MailView, OutboxView};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
+pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
+pub use requests_types::*;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
 pub use types::*;
@@ -76,6 +80,9 @@ pub enum VaultError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many attempts in a window; try later.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
     /// A fault of the server or the database; the text is for logs, not for clients.
     #[error("internal: {0}")]
     Internal(String),
@@ -126,6 +133,10 @@ pub struct Vault {
     tenant: Uuid,
     /// The policy's retention rules, compiled once (see `vern_core::retention`).
     retention: Arc<vern_core::retention::RetentionPlan>,
+    /// Seals data-subject request case files (see `requests`).
+    dsr_key: requests::DsrCaseKey,
+    /// Base URL of links in letters (`https://vern.example.com`).
+    public_url: std::sync::RwLock<String>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -151,6 +162,8 @@ impl Vault {
         let receipts: ReceiptSigningKey =
             keyring::load(&store, &master, &previous, clock.now()).await?;
         let outbox: OutboxKey = keyring::load(&store, &master, &previous, clock.now()).await?;
+        let dsr_key: requests::DsrCaseKey =
+            keyring::load(&store, &master, &previous, clock.now()).await?;
         let retention = vern_core::retention::RetentionPlan::new(&policy)
             .map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(Vault {
@@ -164,6 +177,8 @@ impl Vault {
             outbox,
             clock,
             tenant: DEFAULT_TENANT,
+            dsr_key,
+            public_url: std::sync::RwLock::new("http://127.0.0.1:8080".to_owned()),
         })
     }
 
@@ -171,6 +186,22 @@ impl Vault {
     pub fn with_tenant(mut self, tenant: Uuid) -> Self {
         self.tenant = tenant;
         self
+    }
+
+    /// Sets the base URL of links in letters (the server's public address).
+    pub fn set_public_url(&self, url: &str) {
+        let mut guard = self
+            .public_url
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = url.trim_end_matches('/').to_owned();
+    }
+
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn store(&self) -> &SqlStore {

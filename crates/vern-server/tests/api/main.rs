@@ -16,6 +16,8 @@ mod openapi;
 mod outbox;
 mod receipts;
 mod records;
+mod requests;
+mod requests_mail;
 mod retention;
 mod smtp_sink;
 mod subjects;

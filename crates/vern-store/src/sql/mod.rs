@@ -19,6 +19,7 @@ mod jobs;
 mod keys;
 mod migrations;
 mod outbox;
+mod requests;
 mod retention;
 mod rows;
 mod store_impl;

@@ -63,8 +63,20 @@ pub struct RecordFacts<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentFact {
     pub scope: String,
+    /// The latest grant (or renewal) of the scope.
     pub granted_at: OffsetDateTime,
+    /// When it was withdrawn (or recorded as expired); `None` while it stands.
     pub withdrawn_at: Option<OffsetDateTime>,
+    /// When a standing consent runs out by itself (the scope's `valid_for`); `None`: never.
+    /// Known in advance, so it bounds the override without a recomputation at that moment.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl ConsentFact {
+    /// When the consent stops standing, if it does: its withdrawal, else its own expiry.
+    pub fn ends_at(&self) -> Option<OffsetDateTime> {
+        self.withdrawn_at.or(self.expires_at)
+    }
 }
 
 /// Why a record has (or lacks) an expiry.
@@ -252,6 +264,15 @@ impl RetentionPlan {
         })
     }
 
+    /// What the sweep does with a record whose stored rule is `rule`: the rule's action, or
+    /// delete for an erasure exception's id (its floor has passed) or an unknown id.
+    pub fn action_of(&self, rule: &str) -> Action {
+        self.rules
+            .iter()
+            .find(|r| r.id == rule)
+            .map_or(Action::Delete, |r| r.action)
+    }
+
     /// The ids of the rules, for validating rule names given by operators.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|r| r.id.as_str())
@@ -347,8 +368,14 @@ impl RetentionPlan {
             .anchor_time(&rule.anchor, facts, consents)
             .and_then(|t| add(t, rule.duration))?;
         match &rule.consent_override {
+            // While the consent stands the record may stay until the grant plus `max`, but
+            // not past the consent's own expiry (which is known in advance).
             Some((scope, max)) => match standing_consent(consents, scope) {
-                Some(granted) => Some(add(granted, *max).map_or(base, |ext| ext.max(base))),
+                Some(c) => {
+                    let limit =
+                        add(c.granted_at, *max).map(|ext| c.expires_at.map_or(ext, |e| ext.min(e)));
+                    Some(limit.map_or(base, |ext| ext.max(base)))
+                }
                 None => Some(base),
             },
             None => Some(base),
@@ -375,7 +402,8 @@ impl RetentionPlan {
                     .iter()
                     .filter(|c| c.scope == scope)
                     .max_by_key(|c| c.granted_at)?;
-                latest.withdrawn_at
+                // A consent that runs out by itself ends then as if withdrawn.
+                latest.ends_at()
             }
         }
     }
@@ -392,13 +420,13 @@ impl CompiledRule {
     }
 }
 
-/// The grant time of the latest consent to `scope`, if it has not been withdrawn.
-fn standing_consent(consents: &[ConsentFact], scope: &str) -> Option<OffsetDateTime> {
+/// The latest consent to `scope`, if it has not been withdrawn (it may still carry an expiry).
+fn standing_consent<'c>(consents: &'c [ConsentFact], scope: &str) -> Option<&'c ConsentFact> {
     let latest = consents
         .iter()
         .filter(|c| c.scope == scope)
         .max_by_key(|c| c.granted_at)?;
-    latest.withdrawn_at.is_none().then_some(latest.granted_at)
+    latest.withdrawn_at.is_none().then_some(latest)
 }
 
 /// `at` plus a calendar duration, keeping the time of day (UTC).

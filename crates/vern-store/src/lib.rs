@@ -48,7 +48,8 @@ pub use requests::{
     RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,
 };
 pub use retention::{
-    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+    AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
+    LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

@@ -59,6 +59,48 @@ pub struct EvidenceRow {
     pub count: i64,
 }
 
+/// A record with everything its expiry depends on (its subject's type and jurisdiction), for
+/// recomputing expiries after a policy change. No ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarRow {
+    pub subject_id: Uuid,
+    pub id: Uuid,
+    pub category: String,
+    /// The purposes as stored (a JSON array): few distinct values, parsed once per value.
+    pub purposes_json: String,
+    pub collected_at: i64,
+    pub last_activity_at: Option<i64>,
+    /// The event times as stored (a JSON object), `None` when there are none.
+    pub event_times_json: Option<String>,
+    pub expires_at: Option<i64>,
+    pub retention_rule: Option<String>,
+    pub subject_type: String,
+    pub jurisdiction: Option<String>,
+}
+
+/// A record's new expiry: `(record id, expires_at, rule)`.
+pub type ExpiryUpdate = (Uuid, Option<i64>, Option<String>);
+
+/// What anonymised records leave: how many, by rule and bucket (nothing names a person).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnonymisedCount {
+    pub rule: String,
+    pub category: String,
+    /// The purposes as stored (a JSON array).
+    pub purposes: String,
+    pub source: String,
+    /// `YYYY-MM` (UTC) of the collection time.
+    pub collected_month: String,
+    pub count: i64,
+}
+
+/// A page of [`CalendarRow`]s and the consent projection rows of their subjects.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarPage {
+    pub records: Vec<CalendarRow>,
+    pub consents: Vec<crate::consent::ConsentStateRow>,
+}
+
 /// A legal hold: while unreleased, the sweep deletes nothing it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalHoldRow {
@@ -93,7 +135,9 @@ pub trait RetentionStore: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<ExpiredRecord>>> + Send;
 
-    /// Deletes a batch in one transaction: each record only if it is still expired at `now`,
+    /// Deletes a batch in one transaction: each record only if it is still expired at `now`
+    /// (an item with action `anonymise` is also added to `anonymised_counts`: rule, category,
+    /// purposes, source and month of collection, nothing that names the subject),
     /// evidence for exactly the records deleted, subjects left empty erased (identifiers,
     /// subject row, erasure ledger) and queued for key shredding, and the audit entries.
     fn sweep_batch(
@@ -107,6 +151,23 @@ pub trait RetentionStore: Send + Sync {
     /// Shreds the keys of subjects queued by sweeps (key store first, then the queue rows).
     /// Returns how many queued subjects were processed (0: the queue is empty).
     fn shred_pending_keys(&self, limit: u32) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Records after `after` in id order with their subjects' facts and consents, `limit` at
+    /// most: one keyset page of the whole tenant (a policy change recomputes every record).
+    fn calendar_page(
+        &self,
+        tenant: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<CalendarPage>> + Send;
+
+    /// Sets the stored expiry of many records at once, by record id: `(id, expires_at, rule)`
+    /// (set-based: a few statements per thousand records).
+    fn set_expiries_bulk(
+        &self,
+        tenant: Uuid,
+        updates: Vec<ExpiryUpdate>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Sets the stored expiry of records: `(subject, id, expires_at, rule)`.
     fn set_expiries(
@@ -128,6 +189,11 @@ pub trait RetentionStore: Send + Sync {
         tenant: Uuid,
         subject: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<EvidenceRow>>> + Send;
+    /// The counts anonymised records left, ordered by rule and bucket.
+    fn anonymised_counts(
+        &self,
+        tenant: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<AnonymisedCount>>> + Send;
     /// Total records deleted according to the evidence (the sum of counts).
     fn evidence_total(&self, tenant: Uuid) -> impl Future<Output = StoreResult<u64>> + Send;
 

@@ -31,6 +31,7 @@ fn talent(granted: OffsetDateTime, withdrawn: Option<OffsetDateTime>) -> Vec<Con
         scope: "talent_pool".into(),
         granted_at: granted,
         withdrawn_at: withdrawn,
+        expires_at: None,
     }]
 }
 
@@ -73,6 +74,24 @@ fn cases() -> Vec<Case> {
             events: &[("application_deadline", datetime!(2026-03-31 00:00 UTC))],
             consents: talent(datetime!(2026-04-02 08:00 UTC), None),
             expect_at: Some(datetime!(2028-04-02 08:00 UTC)),
+            expect_rule: Some("recruitment_talent_pool"),
+            expect_basis: Basis::Rule,
+        },
+        Case {
+            name: "talent pool, consent that runs out after 14 months: kept until it does",
+            category: "recruitment.cv",
+            purposes: &["recruitment.talent_pool"],
+            subject_type: "job_applicant",
+            collected_at: t0,
+            last_activity_at: None,
+            events: &[("application_deadline", datetime!(2026-03-31 00:00 UTC))],
+            consents: vec![ConsentFact {
+                scope: "talent_pool".into(),
+                granted_at: datetime!(2026-04-02 08:00 UTC),
+                withdrawn_at: None,
+                expires_at: Some(datetime!(2027-06-02 08:00 UTC)),
+            }],
+            expect_at: Some(datetime!(2027-06-02 08:00 UTC)),
             expect_rule: Some("recruitment_talent_pool"),
             expect_basis: Basis::Rule,
         },
@@ -305,6 +324,7 @@ fn a_regrant_after_withdrawal_stands_again() {
         scope: "talent_pool".into(),
         granted_at: datetime!(2026-06-01 08:00 UTC),
         withdrawn_at: None,
+        expires_at: None,
     });
     let got = plan.evaluate(&facts, &consents);
     assert_eq!(got.expires_at, Some(datetime!(2028-06-01 08:00 UTC)));

@@ -233,6 +233,8 @@ impl Vault {
         // Evicted whether or not the commit is known to have happened: never stale.
         self.cache.evict_subject(subject);
         let stored = stored.map_err(VaultError::store("subject"))?;
+        // The subject's records move on the retention calendar (talent-pool override).
+        self.consent_changed(subject).await?;
         if !suppress_kinds.is_empty() {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;

@@ -10,6 +10,7 @@ use vern_core::access::Permission;
 use vern_core::crypto::{Aad, SubjectKey, open, seal};
 use vern_core::ids::{new_id, to_micros};
 use vern_core::records::{WriteError, check_record, legal_basis_name};
+use vern_core::retention::ConsentFact;
 use vern_store::{NewAuditEntry, RecordRow, Store, SubjectRow};
 
 use super::{
@@ -81,7 +82,7 @@ impl Vault {
     pub(crate) fn seal_record(
         &self,
         key: &SubjectKey,
-        owner: &SubjectRow,
+        (owner, consents): (&SubjectRow, &[ConsentFact]),
         id: Uuid,
         r: &RecordInput,
         legal_basis: &str,
@@ -118,7 +119,12 @@ impl Vault {
             expires_at: None,
             retention_rule: None,
         };
-        self.place_on_calendar(&mut row, &owner.subject_type, owner.jurisdiction.as_deref());
+        self.place_on_calendar(
+            &mut row,
+            &owner.subject_type,
+            owner.jurisdiction.as_deref(),
+            consents,
+        );
         let view = view_of(&row, r.value.clone());
         Ok((row, view))
     }
@@ -240,8 +246,10 @@ impl Vault {
         self.require_category(who, "record.write_denied", subject, &input.category)
             .await?;
         let key = self.subject_key(subject).await?;
+        let consents = self.consents_of(subject).await?;
         let now = self.now();
-        let (row, view) = self.seal_record(&key, &row, new_id(), input, basis, (now, now))?;
+        let (row, view) =
+            self.seal_record(&key, (&row, &consents), new_id(), input, basis, (now, now))?;
         let audit = vec![self.record_write_audit(who, "record.create", &row)];
         self.store
             .add_record(row, audit)
@@ -334,9 +342,10 @@ impl Vault {
             .map_err(|e| VaultError::Validation(vec![e]))?;
         self.require_category(who, "record.write_denied", subject, &merged.category)
             .await?;
+        let consents = self.consents_of(subject).await?;
         let (row, view) = self.seal_record(
             &key,
-            &subject_row,
+            (&subject_row, &consents),
             id,
             &merged,
             basis,

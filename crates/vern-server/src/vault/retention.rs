@@ -11,11 +11,12 @@
 //! queue row and the next sweep shreds the key. A crashed sweep simply runs again: what it
 //! deleted is gone, and what it did not is still expired.
 //!
-//! Rules with `action = "anonymise"` are deleted as well (stricter than anonymising; values are
-//! encrypted under the subject key, so there is nothing to keep without it), with the evidence
-//! saying `delete`.
+//! Rules with `action = "anonymise"` anonymise: the record row (its value, sealed under the
+//! subject key) is deleted as for `delete`, and the record is counted in `anonymised_counts`
+//! by rule, category, purposes, source and month of collection, which names no one; the
+//! evidence says `anonymise` (docs/decisions/0009).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::json;
 use time::OffsetDateTime;
@@ -25,7 +26,10 @@ use vern_core::ids::{new_id, to_micros};
 use vern_core::retention::{Basis, ConsentFact, RecordFacts};
 use vern_policy::category_covers;
 use vern_policy::model::TriggerKind;
-use vern_store::{LegalHoldRow, RecordRow, RetentionStore, Store, SweepItem};
+use vern_store::consent::{ConsentStateRow, ConsentStore};
+use vern_store::{
+    CalendarPage, ExpiryUpdate, LegalHoldRow, RecordRow, RetentionStore, Store, SweepItem,
+};
 
 use super::{
     HoldInput, HoldView, Principal, RecordInput, RecordRetention, RetentionPreview, RuleCount,
@@ -35,6 +39,9 @@ use crate::error::FieldError;
 
 /// Records per sweep batch (one transaction each).
 pub const SWEEP_BATCH: u32 = 5000;
+
+/// Records per page when recomputing every expiry.
+pub const RECOMPUTE_PAGE: u32 = 10_000;
 
 fn basis_name(b: Basis) -> &'static str {
     match b {
@@ -52,6 +59,46 @@ fn held(holds: &[LegalHoldRow], subject: Uuid, category: &str) -> bool {
             && (h.categories.is_empty()
                 || h.categories.iter().any(|c| category_covers(c, category)))
     })
+}
+
+/// One fact per consent scope from the projection rows (see [`Vault::consents_of`]).
+pub(crate) fn consent_facts(rows: &[ConsentStateRow]) -> Vec<ConsentFact> {
+    let mut by_scope: BTreeMap<&str, Vec<&ConsentStateRow>> = BTreeMap::new();
+    for r in rows {
+        by_scope.entry(r.scope.as_str()).or_default().push(r);
+    }
+    let mut facts = Vec::with_capacity(by_scope.len());
+    for (scope, rows) in by_scope {
+        let standing: Vec<&&ConsentStateRow> = rows
+            .iter()
+            .filter(|r| matches!(r.action.as_str(), "granted" | "renewed"))
+            .collect();
+        let fact = if let Some(latest) = standing.iter().map(|r| r.at).max() {
+            let expires_at = if standing.iter().any(|r| r.expires_at.is_none()) {
+                None
+            } else {
+                standing.iter().filter_map(|r| r.expires_at).max()
+            };
+            ConsentFact {
+                scope: scope.to_owned(),
+                granted_at: time_of(latest),
+                withdrawn_at: None,
+                expires_at: expires_at.map(time_of),
+            }
+        } else {
+            let Some(ended) = rows.iter().map(|r| r.at).max() else {
+                continue;
+            };
+            ConsentFact {
+                scope: scope.to_owned(),
+                granted_at: time_of(ended),
+                withdrawn_at: Some(time_of(ended)),
+                expires_at: None,
+            }
+        };
+        facts.push(fact);
+    }
+    facts
 }
 
 fn hold_view(h: LegalHoldRow) -> HoldView {
@@ -72,10 +119,17 @@ fn hold_view(h: LegalHoldRow) -> HoldView {
 }
 
 impl Vault {
-    /// The subject's consents as retention sees them. The consent store lands with the consent
-    /// work; until then no consent extends or ends retention (docs/decisions/0006).
-    fn consents_of(&self, _subject: Uuid) -> Vec<ConsentFact> {
-        Vec::new()
+    /// The subject's consents as retention sees them, one fact per scope from the current
+    /// consent projection: a scope stands while any of its channels stands (its latest grant
+    /// or renewal, and the latest of their expiries); otherwise it ended at its latest
+    /// withdrawal or recorded expiry.
+    pub(crate) async fn consents_of(&self, subject: Uuid) -> VaultResult<Vec<ConsentFact>> {
+        let rows = self
+            .store
+            .consent_state(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        Ok(consent_facts(&rows))
     }
 
     /// Evaluates a record's expiry from its facts and stores it on the row.
@@ -84,6 +138,7 @@ impl Vault {
         row: &mut RecordRow,
         subject_type: &str,
         jurisdiction: Option<&str>,
+        consents: &[ConsentFact],
     ) {
         let events: BTreeMap<String, OffsetDateTime> = row
             .event_times
@@ -99,11 +154,17 @@ impl Vault {
             last_activity_at: row.last_activity_at.map(time_of),
             event_times: &events,
         };
-        let expiry = self
-            .retention
-            .evaluate(&facts, &self.consents_of(row.subject_id));
+        let expiry = self.retention.evaluate(&facts, consents);
         row.expires_at = expiry.expires_at.map(to_micros);
         row.retention_rule = expiry.rule;
+    }
+
+    /// Called after a consent change of `subject` has committed (grant, withdrawal, renewal,
+    /// recorded expiry): the subject's records move on the retention calendar. A consent's
+    /// own expiry needs no call: it is known at the grant and bounds the override from then.
+    pub(crate) async fn consent_changed(&self, subject: Uuid) -> VaultResult<()> {
+        let row = self.subject_row(subject).await?;
+        self.recompute_subject_expiries(&row).await
     }
 
     /// Event times must name event triggers of the policy that the record's category can carry.
@@ -306,7 +367,7 @@ impl Vault {
             .into_iter()
             .filter(|h| h.subject_id.is_none_or(|s| s == subject))
             .collect();
-        let consents = self.consents_of(subject);
+        let consents = self.consents_of(subject).await?;
         let records = rows
             .iter()
             .map(|r| {
@@ -439,7 +500,7 @@ impl Vault {
                     id: r.id,
                     category: r.category.clone(),
                     rule: rule.to_owned(),
-                    action: "delete".to_owned(),
+                    action: self.retention.action_of(rule).as_str().to_owned(),
                 });
             }
             let audit = vec![self.audit(
@@ -490,6 +551,7 @@ impl Vault {
             .list_records(self.tenant, subject.id)
             .await
             .map_err(VaultError::store("subject"))?;
+        let consents = self.consents_of(subject.id).await?;
         let mut updates = Vec::new();
         for mut r in rows {
             let before = (r.expires_at, r.retention_rule.clone());
@@ -497,6 +559,7 @@ impl Vault {
                 &mut r,
                 &subject.subject_type,
                 subject.jurisdiction.as_deref(),
+                &consents,
             );
             if before != (r.expires_at, r.retention_rule.clone()) {
                 updates.push((subject.id, r.id, r.expires_at, r.retention_rule));
@@ -512,41 +575,99 @@ impl Vault {
     }
 
     /// Recomputes every record's expiry (after a policy change); returns how many changed.
+    ///
+    /// Set-based: the tenant's records are read in pages of [`RECOMPUTE_PAGE`] in id order,
+    /// each joined with its subject's type and jurisdiction and the consents of the page's
+    /// subjects (three queries per page, not three per subject), evaluated in memory, and the
+    /// changed expiries written back with bulk updates in one transaction per page. The next
+    /// page is read while the previous one is written.
     pub async fn recompute_expiries(&self, who: &Principal) -> VaultResult<u64> {
         self.require(who, Permission::SubjectsErase)?;
+        self.recompute_all(|_| {}).await
+    }
+
+    /// [`Vault::recompute_expiries`] without the permission check, reporting records seen.
+    pub(crate) async fn recompute_all(
+        &self,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> VaultResult<u64> {
         let mut changed = 0u64;
-        let mut after = None;
-        loop {
-            let subjects = self
-                .store
-                .list_subjects(self.tenant, after, 500)
-                .await
-                .map_err(VaultError::store("subject"))?;
-            let Some(last) = subjects.last() else { break };
-            after = Some(last.id);
-            let mut updates = Vec::new();
-            for s in &subjects {
-                let rows = self
-                    .store
-                    .list_records(self.tenant, s.id)
-                    .await
-                    .map_err(VaultError::store("subject"))?;
-                for mut r in rows {
-                    let before = (r.expires_at, r.retention_rule.clone());
-                    self.place_on_calendar(&mut r, &s.subject_type, s.jurisdiction.as_deref());
-                    if before != (r.expires_at, r.retention_rule.clone()) {
-                        updates.push((s.id, r.id, r.expires_at, r.retention_rule));
-                    }
-                }
-            }
+        let mut seen = 0u64;
+        let mut purposes: HashMap<String, Vec<String>> = HashMap::new();
+        let mut page = self
+            .store
+            .calendar_page(self.tenant, None, RECOMPUTE_PAGE)
+            .await
+            .map_err(VaultError::store("record"))?;
+        while let Some(last) = page.records.last().map(|r| r.id) {
+            seen += page.records.len() as u64;
+            let updates = self.recompute_page(&page, &mut purposes)?;
             changed += updates.len() as u64;
-            if !updates.is_empty() {
+            // Read the next page while this one's updates are written.
+            let (next, written) = tokio::join!(
                 self.store
-                    .set_expiries(self.tenant, updates)
-                    .await
-                    .map_err(VaultError::store("record"))?;
-            }
+                    .calendar_page(self.tenant, Some(last), RECOMPUTE_PAGE),
+                self.store.set_expiries_bulk(self.tenant, updates)
+            );
+            written.map_err(VaultError::store("record"))?;
+            page = next.map_err(VaultError::store("record"))?;
+            progress(seen);
         }
         Ok(changed)
+    }
+
+    /// The changed expiries of one page: `(record, expires_at, rule)`.
+    fn recompute_page(
+        &self,
+        page: &CalendarPage,
+        purposes: &mut HashMap<String, Vec<String>>,
+    ) -> VaultResult<Vec<ExpiryUpdate>> {
+        let mut by_subject: HashMap<Uuid, Vec<ConsentStateRow>> = HashMap::new();
+        for c in &page.consents {
+            by_subject.entry(c.subject_id).or_default().push(c.clone());
+        }
+        let facts_of: HashMap<Uuid, Vec<ConsentFact>> = by_subject
+            .into_iter()
+            .map(|(s, rows)| (s, consent_facts(&rows)))
+            .collect();
+        let no_events = BTreeMap::new();
+        let mut updates = Vec::new();
+        for r in &page.records {
+            if !purposes.contains_key(&r.purposes_json) {
+                let parsed: Vec<String> = serde_json::from_str(&r.purposes_json)
+                    .map_err(|_| VaultError::Internal(format!("record {} purposes", r.id)))?;
+                purposes.insert(r.purposes_json.clone(), parsed);
+            }
+            let record_purposes = purposes
+                .get(&r.purposes_json)
+                .map_or(&[][..], Vec::as_slice);
+            let parsed_events: BTreeMap<String, OffsetDateTime>;
+            let events = match &r.event_times_json {
+                None => &no_events,
+                Some(text) => {
+                    let raw: BTreeMap<String, i64> = serde_json::from_str(text).map_err(|_| {
+                        VaultError::Internal(format!("record {} event times", r.id))
+                    })?;
+                    parsed_events = raw.into_iter().map(|(k, v)| (k, time_of(v))).collect();
+                    &parsed_events
+                }
+            };
+            let facts = RecordFacts {
+                category: &r.category,
+                purposes: record_purposes,
+                subject_type: &r.subject_type,
+                jurisdiction: r.jurisdiction.as_deref(),
+                collected_at: time_of(r.collected_at),
+                last_activity_at: r.last_activity_at.map(time_of),
+                event_times: events,
+            };
+            let consents = facts_of.get(&r.subject_id).map_or(&[][..], Vec::as_slice);
+            let expiry = self.retention.evaluate(&facts, consents);
+            let at = expiry.expires_at.map(to_micros);
+            if at != r.expires_at || expiry.rule != r.retention_rule {
+                updates.push((r.id, at, expiry.rule));
+            }
+        }
+        Ok(updates)
     }
 }

@@ -138,7 +138,9 @@ impl Vault {
         let mut records = Vec::with_capacity(input.records.len());
         let mut record_views = Vec::with_capacity(input.records.len());
         for (r, basis) in input.records.iter().zip(bases) {
-            let (row, view) = self.seal_record(&key, &subject, new_id(), r, basis, (now, now))?;
+            // A new subject has no consents yet.
+            let (row, view) =
+                self.seal_record(&key, (&subject, &[]), new_id(), r, basis, (now, now))?;
             records.push(row);
             record_views.push(view);
         }

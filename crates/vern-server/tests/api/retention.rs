@@ -311,3 +311,231 @@ async fn retention_admin_routes_need_the_erase_permission_and_refuse_future_swee
     let r = app.post(&app.admin_token, "/v1/subjects", &body).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+fn talent_pool_applicant(email: &str, deadline: OffsetDateTime) -> Value {
+    json!({
+        "subject_type": "job_applicant",
+        "identifiers": [{"kind": "email", "value": email}],
+        "records": [{
+            "category": "recruitment.cv",
+            "value": {"summary": "pastry chef"},
+            "source": "direct",
+            "purposes": ["recruitment.process"],
+            "collected_at": rfc(deadline - Duration::days(20)),
+            "event_times": {"application_deadline": rfc(deadline)}
+        }, {
+            "category": "recruitment.cv",
+            "value": {"summary": "pastry chef"},
+            "source": "direct",
+            "purposes": ["recruitment.talent_pool"],
+            "collected_at": rfc(deadline - Duration::days(20)),
+            "event_times": {"application_deadline": rfc(deadline)}
+        }]
+    })
+}
+
+async fn preview_at(app: &crate::helpers::TestApp, at: OffsetDateTime) -> u64 {
+    let r = app
+        .get(
+            &app.admin_token,
+            &format!(
+                "/v1/retention/preview?as_of={}",
+                rfc(at).replace('+', "%2B").replace(':', "%3A")
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    v["would_delete"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn talent_pool_consent_keeps_an_applicant_until_withdrawn_or_its_own_limit() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    // Both applications closed 7 months ago: 6 months later they would be gone.
+    let deadline = months_ago(now, 7);
+    let stays = app
+        .create_subject(&talent_pool_applicant("stays@example.com", deadline))
+        .await;
+    let leaves = app
+        .create_subject(&talent_pool_applicant("leaves@example.com", deadline))
+        .await;
+    let (stays, leaves) = (id_of(&stays), id_of(&leaves));
+    assert_eq!(preview_at(&app, now).await, 4, "expired before any consent");
+
+    // Both join the talent pool: the consent moves their records past the 6 months.
+    for s in [&stays, &leaves] {
+        crate::consent::consent(
+            &app,
+            s,
+            json!({"scope": "talent_pool", "action": "granted", "method": "checkbox",
+                   "collection_point": "form:application", "language": "nb"}),
+        )
+        .await;
+    }
+    let status: Value = app
+        .get(&app.admin_token, &format!("/v1/subjects/{stays}/retention"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pool = status["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "recruitment_talent_pool")
+        .unwrap_or_else(|| panic!("{status}"));
+    let until = OffsetDateTime::parse(pool["expires_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert!(until > now + Duration::days(700), "{status}");
+    // The sweep takes the process records (6 months are over) and leaves the talent pool.
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 2, "{report}");
+    assert_eq!(report["subjects_erased"], 0, "{report}");
+    assert!(exists(&app, &stays).await && exists(&app, &leaves).await);
+
+    // One withdraws: the next sweep deletes that one only.
+    crate::consent::consent(
+        &app,
+        &leaves,
+        json!({"scope": "talent_pool", "action": "withdrawn", "method": "api",
+               "collection_point": "self-service"}),
+    )
+    .await;
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1, "{report}");
+    assert!(!exists(&app, &leaves).await);
+    assert!(exists(&app, &stays).await);
+    let evidence = app
+        .vault
+        .store()
+        .evidence_for_subject(app.vault.tenant(), Uuid::parse_str(&leaves).unwrap())
+        .await
+        .unwrap();
+    let rules: Vec<&str> = evidence.iter().map(|e| e.rule.as_str()).collect();
+    assert_eq!(rules, ["recruitment_process", "recruitment_talent_pool"]);
+
+    // The other stays until the consent's own limit (24 months from the grant), then goes.
+    assert_eq!(preview_at(&app, until - Duration::days(1)).await, 0);
+    assert_eq!(preview_at(&app, until).await, 1);
+}
+
+/// The bundled policy with the recruitment rule anonymising instead of deleting.
+fn anonymising_policy() -> vern_policy::Policy {
+    let text = include_str!("../../../../policies/confect.toml");
+    let rule = "id = \"recruitment_process\"";
+    let at = text.find(rule).unwrap();
+    let tail = &text[at..];
+    let action = tail.find("action = \"delete\"").unwrap();
+    let changed = format!(
+        "{}{}action = \"anonymise\"{}",
+        &text[..at],
+        &tail[..action],
+        &tail[action + "action = \"delete\"".len()..]
+    );
+    vern_policy::Policy::parse(&changed).unwrap().0
+}
+
+#[tokio::test]
+async fn an_anonymise_rule_leaves_counts_and_no_person() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        policy: Some(anonymising_policy()),
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    let now = OffsetDateTime::now_utc();
+    let deadline = months_ago(now, 6) - Duration::days(1);
+    let gone = app
+        .create_subject(&applicant_with_deadline("anon@example.com", deadline))
+        .await;
+    let gone = Uuid::parse_str(&id_of(&gone)).unwrap();
+    let report = run(&app).await;
+    assert_eq!(report["deleted"], 1, "{report}");
+    assert_eq!(report["subjects_erased"], 1, "{report}");
+    assert!(!exists(&app, &gone.to_string()).await);
+
+    let store = app.vault.store();
+    let tenant = app.vault.tenant();
+    let evidence = store.evidence_for_subject(tenant, gone).await.unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].action, "anonymise");
+    assert_eq!(evidence[0].rule, "recruitment_process");
+    let collected = deadline - Duration::days(20);
+    let month = format!("{:04}-{:02}", collected.year(), u8::from(collected.month()));
+    assert_eq!(
+        store.anonymised_counts(tenant).await.unwrap(),
+        vec![vern_store::AnonymisedCount {
+            rule: "recruitment_process".to_owned(),
+            category: "recruitment.cv".to_owned(),
+            purposes: "[\"recruitment.process\"]".to_owned(),
+            source: "direct".to_owned(),
+            collected_month: month,
+            count: 1
+        }]
+    );
+    // The counts carry no identifier, value or link to the subject.
+    let sqlite_or_pg_dump = format!("{:?}", store.anonymised_counts(tenant).await.unwrap());
+    assert!(!sqlite_or_pg_dump.contains("anon@example.com"));
+    assert!(!sqlite_or_pg_dump.contains(&gone.to_string()));
+    assert!(!sqlite_or_pg_dump.contains("baking"));
+}
+
+async fn statuses(app: &crate::helpers::TestApp, subjects: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for s in subjects {
+        let v: Value = app
+            .get(&app.admin_token, &format!("/v1/subjects/{s}/retention"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        out.push(v["records"].clone());
+    }
+    out
+}
+
+/// After a policy change every record is recomputed set-based (pages of records with their
+/// subjects and consents, bulk updates): the result equals what each write computed.
+#[tokio::test]
+async fn recomputing_every_expiry_restores_what_the_writes_computed() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    let mut subjects = Vec::new();
+    for i in 0..3 {
+        let a = app
+            .create_subject(&talent_pool_applicant(
+                &format!("pool{i}@example.com"),
+                months_ago(now, 2 + i),
+            ))
+            .await;
+        subjects.push(id_of(&a));
+        let l = app
+            .create_subject(&lead_active_at(
+                &format!("lead{i}@example.com"),
+                months_ago(now, 3 + i),
+            ))
+            .await;
+        subjects.push(id_of(&l));
+    }
+    crate::consent::consent(
+        &app,
+        &subjects[0],
+        json!({"scope": "talent_pool", "action": "granted", "method": "checkbox",
+               "collection_point": "form:application", "language": "nb"}),
+    )
+    .await;
+    let before = statuses(&app, &subjects).await;
+    let store = app.vault.store();
+    store
+        .execute_raw_for_tests("UPDATE records SET expires_at = 1, retention_rule = 'stale'")
+        .await
+        .unwrap();
+    let who = app
+        .vault
+        .admin_principal(vern_server::vault::Actor::Cli)
+        .unwrap();
+    let changed = app.vault.recompute_expiries(&who).await.unwrap();
+    assert_eq!(changed, 9, "6 applicant records and 3 lead records");
+    assert_eq!(statuses(&app, &subjects).await, before);
+    assert_eq!(app.vault.recompute_expiries(&who).await.unwrap(), 0);
+}

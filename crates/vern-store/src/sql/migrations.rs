@@ -48,6 +48,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0005", 5, "import_progress"),
     embed!("sqlite", "0006", 6, "outbox"),
     embed!("sqlite", "0007", 7, "subject_changes"),
+    embed!("sqlite", "0008", 8, "retention_anonymise_and_planner"),
     embed!("sqlite", "0010", 10, "requests"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
@@ -58,6 +59,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0005", 5, "import_progress"),
     embed!("postgres", "0006", 6, "outbox"),
     embed!("postgres", "0007", 7, "subject_changes"),
+    embed!("postgres", "0008", 8, "retention_anonymise_and_planner"),
     embed!("postgres", "0010", 10, "requests"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];

@@ -14,9 +14,11 @@ use super::audit::append_in;
 use super::bulk::{Q, insert_many};
 use super::error::corrupt;
 use super::{SqlStore, db_err, rows};
+use crate::consent::ConsentStateRow;
 use crate::model::NewAuditEntry;
 use crate::retention::{
-    EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+    AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
+    LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };
 use crate::{StoreError, StoreResult};
 
@@ -103,14 +105,26 @@ fn hold(row: &AnyRow) -> StoreResult<LegalHoldRow> {
     })
 }
 
-/// Deletes the batch's still-expired records; returns the ids actually deleted.
+/// What an anonymised record leaves: the bucket it is counted in.
+type Bucket = (String, String, String, String);
+
+/// Deletes the batch's still-expired records; returns the ids actually deleted and, for those
+/// in `anonymise`, the (category, purposes, source, collection month) they are counted under.
 async fn delete_expired(
     conn: &mut AnyConnection,
     tenant: Uuid,
     now: i64,
     ids: &[Uuid],
-) -> StoreResult<BTreeSet<Uuid>> {
+    anonymise: &BTreeSet<Uuid>,
+) -> StoreResult<(BTreeSet<Uuid>, BTreeMap<Uuid, Bucket>)> {
     let mut deleted = BTreeSet::new();
+    let mut buckets = BTreeMap::new();
+    // The extra columns only when the batch anonymises: a plain delete returns ids alone.
+    let returning = if anonymise.is_empty() {
+        " RETURNING id"
+    } else {
+        " RETURNING id, category, purposes, source, collected_at"
+    };
     for chunk in ids.chunks(IN_CHUNK) {
         // `+expires_at` keeps the planner off the expiry index: the ids name the rows, and a
         // range scan of every expired row per chunk made a large sweep quadratic.
@@ -119,7 +133,7 @@ async fn delete_expired(
             p(conn, 1),
             p(conn, 2)
         );
-        let sql = in_list(conn, &head, 3, chunk.len(), " RETURNING id");
+        let sql = in_list(conn, &head, 3, chunk.len(), returning);
         let q = sqlx::query(AssertSqlSafe(sql))
             .bind(tenant.as_bytes().to_vec())
             .bind(now);
@@ -128,10 +142,69 @@ async fn delete_expired(
             .await
             .map_err(db_err)?;
         for row in &rows {
-            deleted.insert(rows::uuid(row, "id")?);
+            let id = rows::uuid(row, "id")?;
+            if anonymise.contains(&id) {
+                let collected: i64 = rows::get(row, "collected_at")?;
+                buckets.insert(
+                    id,
+                    (
+                        rows::get(row, "category")?,
+                        rows::get(row, "purposes")?,
+                        rows::get(row, "source")?,
+                        month_of(collected)?,
+                    ),
+                );
+            }
+            deleted.insert(id);
         }
     }
-    Ok(deleted)
+    Ok((deleted, buckets))
+}
+
+/// `YYYY-MM` (UTC) of a time in Unix microseconds.
+fn month_of(micros: i64) -> StoreResult<String> {
+    let at = time::OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))
+        .map_err(|_| corrupt("collected_at"))?;
+    Ok(format!("{:04}-{:02}", at.year(), u8::from(at.month())))
+}
+
+/// Adds anonymised records to their counts (`rule` and bucket → count).
+async fn count_anonymised(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    counts: BTreeMap<(String, Bucket), i64>,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO anonymised_counts (tenant_id, rule, category, purposes, source, \
+         collected_month, count, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) \
+         ON CONFLICT (tenant_id, rule, category, purposes, source, collected_month) \
+         DO UPDATE SET count = anonymised_counts.count + excluded.count, \
+         updated_at = excluded.updated_at",
+        p(conn, 1),
+        p(conn, 2),
+        p(conn, 3),
+        p(conn, 4),
+        p(conn, 5),
+        p(conn, 6),
+        p(conn, 7),
+        p(conn, 8)
+    );
+    for ((rule, (category, purposes, source, month)), count) in counts {
+        sqlx::query(AssertSqlSafe(sql.clone()))
+            .bind(tenant.as_bytes().to_vec())
+            .bind(rule)
+            .bind(category)
+            .bind(purposes)
+            .bind(source)
+            .bind(month)
+            .bind(count)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Of `subjects`, those with no record left: erased in this transaction and queued for
@@ -202,7 +275,166 @@ async fn erase_emptied(
     Ok(empty.len() as u64)
 }
 
+/// Rows per bulk expiry update (3 parameters each).
+const UPDATE_CHUNK: usize = 1000;
+
+fn calendar_row(row: &AnyRow) -> StoreResult<CalendarRow> {
+    Ok(CalendarRow {
+        subject_id: rows::uuid(row, "subject_id")?,
+        id: rows::uuid(row, "id")?,
+        category: rows::get(row, "category")?,
+        purposes_json: rows::get(row, "purposes")?,
+        collected_at: rows::get(row, "collected_at")?,
+        last_activity_at: rows::get(row, "last_activity_at")?,
+        event_times_json: rows::get(row, "event_times")?,
+        expires_at: rows::get(row, "expires_at")?,
+        retention_rule: rows::get(row, "retention_rule")?,
+        subject_type: rows::get(row, "subject_type")?,
+        jurisdiction: rows::get(row, "jurisdiction")?,
+    })
+}
+
+fn consent_state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
+    Ok(ConsentStateRow {
+        tenant_id: rows::uuid(r, "tenant_id")?,
+        subject_id: rows::uuid(r, "subject_id")?,
+        scope: rows::get(r, "scope")?,
+        channel: rows::get(r, "channel")?,
+        action: rows::get(r, "action")?,
+        at: rows::get(r, "at")?,
+        expires_at: rows::get(r, "expires_at")?,
+        event_id: rows::uuid(r, "event_id")?,
+        seq: rows::get(r, "seq")?,
+    })
+}
+
+/// One chunk of a bulk expiry update. PostgreSQL joins a `VALUES` list; SQLite's planner
+/// would scan the tenant's records for `UPDATE … FROM (VALUES …)`, so the chunk goes through
+/// a temporary table keyed by id and is applied by primary-key lookups.
+async fn update_chunk(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    chunk: &[ExpiryUpdate],
+) -> StoreResult<()> {
+    if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS expiry_updates \
+             (id BLOB PRIMARY KEY, expires_at INTEGER, retention_rule TEXT) WITHOUT ROWID",
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        insert_many(
+            conn,
+            "INSERT INTO temp.expiry_updates (id, expires_at, retention_rule)",
+            3,
+            chunk,
+            |q, (id, at, rule)| q.bind(id.as_bytes().to_vec()).bind(*at).bind(rule.clone()),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE records SET \
+             expires_at = (SELECT u.expires_at FROM temp.expiry_updates u WHERE u.id = records.id), \
+             retention_rule = (SELECT u.retention_rule FROM temp.expiry_updates u \
+                               WHERE u.id = records.id) \
+             WHERE tenant_id = ?1 AND id IN (SELECT id FROM temp.expiry_updates)",
+        )
+        .bind(tenant.as_bytes().to_vec())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("DELETE FROM temp.expiry_updates")
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        return Ok(());
+    }
+    let mut sql = String::with_capacity(200 + chunk.len() * 40);
+    sql.push_str("UPDATE records SET expires_at = v.e, retention_rule = v.r FROM (VALUES ");
+    for i in 0..chunk.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        let n = 2 + i * 3;
+        sql.push_str(&format!(
+            "(${}::bytea, ${}::bigint, ${}::text)",
+            n,
+            n + 1,
+            n + 2
+        ));
+    }
+    sql.push_str(") AS v(id, e, r) WHERE records.tenant_id = $1 AND records.id = v.id");
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().to_vec());
+    for (id, at, rule) in chunk {
+        q = q.bind(id.as_bytes().to_vec()).bind(*at).bind(rule.clone());
+    }
+    q.execute(&mut *conn).await.map_err(db_err)?;
+    Ok(())
+}
+
 impl RetentionStore for SqlStore {
+    async fn calendar_page(
+        &self,
+        tenant: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<CalendarPage> {
+        let after = after.unwrap_or(Uuid::nil());
+        let rows = sqlx::query(
+            "SELECT r.subject_id, r.id, r.category, r.purposes, r.collected_at, \
+             r.last_activity_at, r.event_times, r.expires_at, r.retention_rule, \
+             s.subject_type, s.jurisdiction \
+             FROM records r JOIN subjects s ON s.tenant_id = r.tenant_id AND s.id = r.subject_id \
+             WHERE r.tenant_id = $1 AND r.id > $2 ORDER BY r.id LIMIT $3",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(after.as_bytes().as_slice())
+        .bind(i64::from(limit))
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        let records = rows
+            .iter()
+            .map(calendar_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let subjects: Vec<Uuid> = records
+            .iter()
+            .map(|r| r.subject_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut consents = Vec::new();
+        let mut conn = self.data.read.acquire().await.map_err(db_err)?;
+        for chunk in subjects.chunks(IN_CHUNK) {
+            let head = format!(
+                "SELECT tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, \
+                 seq FROM consent_state WHERE tenant_id = {} AND subject_id IN ",
+                p(&conn, 1)
+            );
+            let sql = in_list(&conn, &head, 2, chunk.len(), "");
+            let q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().to_vec());
+            for row in bind_ids(q, chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+            {
+                consents.push(consent_state_row(&row)?);
+            }
+        }
+        Ok(CalendarPage { records, consents })
+    }
+
+    async fn set_expiries_bulk(&self, tenant: Uuid, updates: Vec<ExpiryUpdate>) -> StoreResult<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin(&self.data).await?;
+        for chunk in updates.chunks(UPDATE_CHUNK) {
+            update_chunk(&mut tx, tenant, chunk).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
     async fn expired_records(
         &self,
         tenant: Uuid,
@@ -240,8 +472,24 @@ impl RetentionStore for SqlStore {
             return Ok(SweepOutcome::default());
         }
         let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+        let anonymise: BTreeSet<Uuid> = items
+            .iter()
+            .filter(|i| i.action == "anonymise")
+            .map(|i| i.id)
+            .collect();
         let mut tx = self.begin(&self.data).await?;
-        let deleted = delete_expired(&mut tx, tenant, now, &ids).await?;
+        let (deleted, buckets) = delete_expired(&mut tx, tenant, now, &ids, &anonymise).await?;
+        if !buckets.is_empty() {
+            let mut counts: BTreeMap<(String, Bucket), i64> = BTreeMap::new();
+            for item in items.iter().filter(|i| anonymise.contains(&i.id)) {
+                if let Some(bucket) = buckets.get(&item.id) {
+                    *counts
+                        .entry((item.rule.clone(), bucket.clone()))
+                        .or_default() += 1;
+                }
+            }
+            count_anonymised(&mut tx, tenant, now, counts).await?;
+        }
 
         // One evidence row per (subject, rule, category, action): counts, no values.
         let mut groups: BTreeMap<(Uuid, &str, &str, &str), i64> = BTreeMap::new();
@@ -405,6 +653,30 @@ impl RetentionStore for SqlStore {
                     rule: rows::get(r, "rule")?,
                     category: rows::get(r, "category")?,
                     action: rows::get(r, "action")?,
+                    count: rows::get(r, "count")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn anonymised_counts(&self, tenant: Uuid) -> StoreResult<Vec<AnonymisedCount>> {
+        let rows = sqlx::query(
+            "SELECT rule, category, purposes, source, collected_month, count \
+             FROM anonymised_counts WHERE tenant_id = $1 \
+             ORDER BY rule, category, purposes, source, collected_month",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AnonymisedCount {
+                    rule: rows::get(r, "rule")?,
+                    category: rows::get(r, "category")?,
+                    purposes: rows::get(r, "purposes")?,
+                    source: rows::get(r, "source")?,
+                    collected_month: rows::get(r, "collected_month")?,
                     count: rows::get(r, "count")?,
                 })
             })

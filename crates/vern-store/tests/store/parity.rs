@@ -255,7 +255,7 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        30,
+        31,
         "{:?}",
         postgres.primary_keys
     );

@@ -287,12 +287,11 @@ async fn evidence_is_append_only() {
     .await;
 }
 
-/// Known issue, kept as a failing guard: with the SQLite that sqlx bundles, deleting the
-/// emptied subjects takes seconds per thousand (the foreign-key actions of each deleted subject
-/// appear to scan `records`; the same statements take milliseconds in the system sqlite3), so
-/// a sweep that erases many subjects is quadratic. Run with `--ignored` when working on it.
+/// A sweep batch that erases 5,000 emptied subjects is fast on SQLite. It used to take
+/// seconds per thousand: without planner statistics SQLite ran each deleted subject's
+/// foreign-key cascade into `records` as a scan of the tenant's records under the primary key
+/// instead of a lookup in `records_subject_idx` (migration 0008, decision 0009).
 #[tokio::test]
-#[ignore = "known issue: subject deletion in large sweeps is slow on bundled SQLite"]
 async fn sqlite_sweep_batch_over_many_subjects_is_fast() {
     with_sqlite(|store| async move {
         let tenant = Uuid::now_v7();

@@ -119,3 +119,46 @@ async fn backup_copies_both_files_and_restores() {
     assert_eq!(restored.verify_audit(tenant).await.unwrap(), Ok(20));
     restored.close().await;
 }
+
+/// Every table that hangs off `subjects` is read by subject through an index, not by scanning
+/// the tenant's rows under the primary key: that is what a subject's deletion (its foreign-key
+/// cascades) and every per-subject read do. Without planner statistics SQLite picks the
+/// primary key's `tenant_id = ?` prefix on WITHOUT ROWID tables (migration 0008 writes
+/// `sqlite_stat1` rows; a new per-subject table needs its rows there too).
+#[tokio::test]
+async fn per_subject_lookups_use_the_subject_index() {
+    let dir = TempDir::new();
+    let store = SqlStore::open_dir(&dir.0).await.unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    let path = dir.0.join("vern.sqlite3");
+    let mut conn = AnyConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let children: Vec<String> = sqlx::query(
+        "SELECT DISTINCT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' AND f.\"table\" = 'subjects' ORDER BY m.name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get::<String, _>(0).unwrap())
+    .collect();
+    assert!(children.len() >= 6, "{children:?}");
+    for table in children {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE tenant_id = x'01' AND subject_id = x'02'"
+        ));
+        let plan: Vec<String> = sqlx::query(sql)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>(3).unwrap())
+            .collect();
+        let plan = plan.join("; ");
+        assert!(plan.contains("subject_id=?"), "{table}: {plan}");
+    }
+    conn.close().await.unwrap();
+}

@@ -12,5 +12,6 @@ mod policy;
 mod retention;
 mod retention_scale;
 mod serve;
+mod serve_nodes;
 mod support;
 mod two_nodes;

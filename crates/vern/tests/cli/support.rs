@@ -55,6 +55,8 @@ pub struct Server {
     /// The one-time admin token, when this start printed one.
     pub token: Option<String>,
     pub stderr: Vec<String>,
+    /// Every output line after startup, as it arrives.
+    pub later: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -121,6 +123,7 @@ impl Server {
             base: base.unwrap(),
             token,
             stderr: lines,
+            later: collected,
         }
     }
 

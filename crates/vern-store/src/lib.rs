@@ -25,6 +25,7 @@ pub mod events;
 pub mod import;
 pub mod jobs;
 pub mod model;
+pub mod policy_versions;
 pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -37,6 +38,10 @@ pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use policy_versions::{
+    FanoutProgress, FanoutSubject, NoticeCounts, NoticeRow, PolicyVersionRow, PolicyVersionStore,
+    ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,
+};
 pub use retention::{
     EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };

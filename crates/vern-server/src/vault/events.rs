@@ -99,7 +99,7 @@ impl Vault {
         gpc: bool,
     ) -> VaultResult<IngestSummary> {
         self.require(who, Permission::SubjectsWrite)?;
-        if self.policy.purpose(&batch.purpose).is_none() {
+        if self.policy().purpose(&batch.purpose).is_none() {
             return Err(VaultError::field(
                 "purpose",
                 "unknown_purpose",
@@ -151,7 +151,7 @@ impl Vault {
                 let consent = core_state(&sc.ctx.state);
                 let objections = core_objections(&sc.ctx.objections);
                 let d = decision::decide(
-                    &self.policy,
+                    &self.policy(),
                     &DecisionInput {
                         purpose: &batch.purpose,
                         channel: e.channel.as_deref(),
@@ -283,7 +283,7 @@ impl Vault {
 
     /// Whether withdrawing `scope` opts out of a profiling purpose (its basis or a gate).
     pub(crate) fn scope_feeds_profiling(&self, scope: &str) -> bool {
-        self.policy.raw.purposes.iter().any(|p| {
+        self.policy().raw.purposes.iter().any(|p| {
             p.profiling
                 && (p
                     .consent_scope

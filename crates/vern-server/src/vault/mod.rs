@@ -21,6 +21,8 @@ mod identifiers;
 mod jobs;
 mod keys;
 mod objections;
+mod policy_versions;
+pub mod policy_versions_types;
 mod receipts;
 mod records;
 mod retention;
@@ -47,6 +49,8 @@ pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use jobs::JobView;
+pub use policy_versions::{KIND_POLICY_NOTICES, NOTICE_BATCH, PolicySet};
+pub use policy_versions_types::*;
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
@@ -106,7 +110,10 @@ pub type VaultResult<T> = Result<T, VaultError>;
 /// See the module documentation.
 pub struct Vault {
     store: SqlStore,
-    policy: Arc<Policy>,
+    /// Every stored policy version, each with its compiled retention plan; the one in force at
+    /// the vault's `now` answers (see `policy_versions`). Swapped whole on publish/refresh.
+    versions: std::sync::RwLock<Arc<PolicySet>>,
+    fallback: Arc<policy_versions::ActiveVersion>,
     master: MasterKey,
     /// Earlier master keys, to unwrap keys that rotation has not reached yet.
     previous: Vec<MasterKey>,
@@ -115,8 +122,6 @@ pub struct Vault {
     receipts: ReceiptSigningKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
-    /// The policy's retention rules, compiled once (see `vern_core::retention`).
-    retention: Arc<vern_core::retention::RetentionPlan>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -168,12 +173,13 @@ impl Vault {
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
         let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
-        let retention = vern_core::retention::RetentionPlan::new(&policy)
-            .map_err(|e| VaultError::Internal(e.to_string()))?;
+        let versions =
+            policy_versions::load_or_record(&store, DEFAULT_TENANT, policy, to_micros(clock.now()))
+                .await?;
         Ok(Vault {
-            retention: Arc::new(retention),
+            fallback: policy_versions::fallback(&versions)?,
+            versions: std::sync::RwLock::new(Arc::new(versions)),
             store,
-            policy,
             master,
             previous,
             blind,
@@ -193,8 +199,9 @@ impl Vault {
         &self.store
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// The policy version in force now (the vault's clock).
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy_at(self.now())
     }
 
     pub fn tenant(&self) -> Uuid {
@@ -232,7 +239,7 @@ impl Vault {
 
     /// Fails with 403 unless the role has `permission`.
     pub(crate) fn require(&self, who: &Principal, permission: Permission) -> VaultResult<()> {
-        if access::role_can(&self.policy, &who.role, permission) {
+        if access::role_can(&self.policy(), &who.role, permission) {
             Ok(())
         } else {
             Err(VaultError::Forbidden(format!(
@@ -244,13 +251,13 @@ impl Vault {
     }
 
     pub(crate) fn can_category(&self, who: &Principal, category: &str) -> bool {
-        access::role_can_access_category(&self.policy, &who.role, category)
+        access::role_can_access_category(&self.policy(), &who.role, category)
     }
 
     /// Whether the role may act at all: unknown roles (a token minted under an older policy)
     /// get nothing.
     pub fn role_exists(&self, role: &str) -> bool {
-        self.policy.role(role).is_some()
+        self.policy().role(role).is_some()
     }
 
     fn master_for(&self, kek_id: &[u8]) -> Option<&MasterKey> {

@@ -100,7 +100,7 @@ impl Vault {
             event_times: &events,
         };
         let expiry = self
-            .retention
+            .retention_plan()
             .evaluate(&facts, &self.consents_of(row.subject_id));
         row.expires_at = expiry.expires_at.map(to_micros);
         row.retention_rule = expiry.rule;
@@ -112,9 +112,10 @@ impl Vault {
         prefix: &str,
         r: &RecordInput,
     ) -> Result<(), FieldError> {
+        let policy = self.policy();
         for name in r.event_times.keys() {
             let field = super::records::join(prefix, &format!("event_times.{name}"));
-            let Some(trigger) = self.policy.trigger(name) else {
+            let Some(trigger) = policy.trigger(name) else {
                 return Err(FieldError::new(
                     field,
                     "unknown_event",
@@ -171,7 +172,7 @@ impl Vault {
         }
         for (i, c) in input.categories.iter().enumerate() {
             let known = self
-                .policy
+                .policy()
                 .raw
                 .categories
                 .iter()
@@ -324,7 +325,7 @@ impl Vault {
                     last_activity_at: r.last_activity_at.map(time_of),
                     event_times: &events,
                 };
-                let basis = self.retention.evaluate(&facts, &consents).basis;
+                let basis = self.retention_plan().evaluate(&facts, &consents).basis;
                 RecordRetention {
                     record_id: r.id,
                     category: r.category.clone(),

@@ -347,7 +347,7 @@ impl Vault {
     }
 
     fn check_subject_type(&self, field: &str, subject_type: &str) -> Vec<FieldError> {
-        match vern_core::records::check_subject_type(&self.policy, subject_type) {
+        match vern_core::records::check_subject_type(&self.policy(), subject_type) {
             Ok(()) => Vec::new(),
             Err(e) => vec![FieldError::new(field, e.code, e.reason)],
         }

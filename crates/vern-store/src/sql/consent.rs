@@ -21,7 +21,7 @@ const EVENT_COLS: &str = "tenant_id, seq, id, subject_id, scope, channel, action
      expires_at, policy_hash, notice_hash, collection_point, method, ip_truncated, user_agent, \
      idempotency_key, actor, prev_hash, hash";
 const STATE_COLS: &str =
-    "tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, seq";
+    "tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, seq, renewal_due_at";
 const OBJECTION_COLS: &str =
     "tenant_id, id, subject_id, target, created_at, grounds_ct, grounds_at, grounds_by";
 
@@ -65,6 +65,7 @@ fn state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
         expires_at: rows::get(r, "expires_at")?,
         event_id: rows::uuid(r, "event_id")?,
         seq: rows::get(r, "seq")?,
+        renewal_due_at: rows::get(r, "renewal_due_at")?,
     })
 }
 
@@ -150,10 +151,10 @@ impl ConsentStore for SqlStore {
             // Last event per key wins: the same rule as vern_core::consent::fold.
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO consent_state ({STATE_COLS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL) \
                  ON CONFLICT (tenant_id, subject_id, scope, channel) DO UPDATE SET \
                  action = excluded.action, at = excluded.at, expires_at = excluded.expires_at, \
-                 event_id = excluded.event_id, seq = excluded.seq"
+                 event_id = excluded.event_id, seq = excluded.seq, renewal_due_at = NULL"
             )))
             .bind(e.tenant_id.as_bytes().as_slice())
             .bind(e.subject_id.as_bytes().as_slice())

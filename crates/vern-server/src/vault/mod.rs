@@ -29,6 +29,7 @@ mod retention;
 mod retention_forecast;
 pub mod retention_types;
 mod subjects;
+mod subprocessors;
 mod tokens;
 pub mod types;
 

@@ -39,6 +39,24 @@ fn purpose_types(p: &Purpose) -> impl Iterator<Item = String> + '_ {
     p.subject_types.get_ref().iter().map(|s| s.get_ref().clone())
 }
 
+/// The ids of a section's entities in either version.
+fn entity_ids(old: &Policy, new: &Policy, section: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for p in [old, new] {
+        let r = &p.raw;
+        match section {
+            "purpose" => ids.extend(r.purposes.iter().map(|x| x.id.get_ref().clone())),
+            "consent_scope" => ids.extend(r.consent_scopes.iter().map(|x| x.id.get_ref().clone())),
+            "recipient" => ids.extend(r.recipients.iter().map(|x| x.id.get_ref().clone())),
+            "message_class" => ids.extend(r.message_classes.iter().map(|x| x.id.get_ref().clone())),
+            "subject_type" => ids.extend(r.subject_types.iter().map(|x| x.id.get_ref().clone())),
+            "retention" => ids.extend(r.retention.iter().map(|x| x.id.get_ref().clone())),
+            _ => {}
+        }
+    }
+    ids
+}
+
 /// See the module documentation.
 pub fn audience(old: &Policy, new: &Policy, diff: &PolicyDiff) -> Audience {
     let mut out = Audience::default();
@@ -56,10 +74,22 @@ pub fn audience(old: &Policy, new: &Policy, diff: &PolicyDiff) -> Audience {
         .iter()
         .filter(|c| c.class == ChangeClass::Material)
     {
-        let mut parts = change.path.split('.');
-        let section = parts.next().unwrap_or_default();
-        let id = parts.next().unwrap_or_default();
-        let field = parts.next().unwrap_or_default();
+        // Ids contain dots (`marketing.send`): the id is the longest known id the rest of the
+        // path starts with.
+        let (section, rest) = change.path.split_once('.').unwrap_or((&change.path, ""));
+        let ids = entity_ids(old, new, section);
+        let id = ids
+            .iter()
+            .filter(|id| rest == id.as_str() || rest.starts_with(&format!("{id}.")))
+            .max_by_key(|id| id.len())
+            .map_or(rest, String::as_str);
+        let field = rest
+            .get(id.len()..)
+            .unwrap_or_default()
+            .trim_start_matches('.')
+            .split('.')
+            .next()
+            .unwrap_or_default();
         match section {
             "purpose" => {
                 let Some(p) = purpose(id) else { continue };

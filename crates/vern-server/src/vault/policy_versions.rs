@@ -217,6 +217,17 @@ impl Vault {
             .map_or_else(|| self.fallback.retention.clone(), |v| v.retention.clone())
     }
 
+    /// Published versions not yet in force, soonest first, with their effective time.
+    pub fn scheduled_policies(&self) -> Vec<(Arc<Policy>, OffsetDateTime)> {
+        let now = self.now();
+        self.snapshot()
+            .versions
+            .iter()
+            .filter(|v| v.row.effective_at > now)
+            .map(|v| (v.policy.clone(), time_of(v.row.effective_at)))
+            .collect()
+    }
+
     /// Re-reads the stored versions (another node may have published one).
     pub async fn refresh_policies(&self) -> VaultResult<()> {
         let set = load(&self.store, self.tenant).await?;
@@ -262,7 +273,8 @@ impl Vault {
                     .collect(),
             )
         })?;
-        self.publish_parsed(who, policy, input.effective_at.map(to_micros), "publish")
+        let now = self.now();
+        self.publish_parsed(who, policy, input.effective_at.map(to_micros), now, "publish")
             .await
     }
 
@@ -272,9 +284,9 @@ impl Vault {
         who: &Principal,
         policy: Policy,
         effective_at: Option<i64>,
+        now: i64,
         action: &str,
     ) -> VaultResult<PolicyVersionView> {
-        let now = self.now();
         let set = self.snapshot();
         let base = set
             .latest()

@@ -192,7 +192,7 @@ impl Vault {
             ));
         }
         let version = self
-            .publish_parsed(who, policy, Some(effective), "subprocessor.add")
+            .publish_parsed(who, policy, Some(effective), now, "subprocessor.add")
             .await?;
         let rows: Vec<SubprocessorNoticeRow> = customers
             .iter()

@@ -13,6 +13,7 @@ mod events;
 mod helpers;
 mod jobs;
 mod openapi;
+mod policy_versions;
 mod receipts;
 mod records;
 mod retention;

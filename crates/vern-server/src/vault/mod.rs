@@ -137,12 +137,39 @@ impl Vault {
     /// Opens the vault over a migrated store: loads the blind-index key from the keyring, or
     /// creates it on first start. Two processes starting at once agree on one key, because the
     /// keyring insert keeps whichever row was stored first.
+    ///
+    /// The given policy becomes a stored version if no stored version has its text (see
+    /// `policy_versions::load_or_record`); the version in force answers every request.
     pub async fn open(
         store: SqlStore,
         policy: Arc<Policy>,
         master: MasterKey,
         previous: Vec<MasterKey>,
         clock: Arc<dyn Clock>,
+    ) -> VaultResult<Vault> {
+        Self::open_inner(store, policy, master, previous, clock, true).await
+    }
+
+    /// Like [`Vault::open`], but the given policy is only recorded into an empty store: the
+    /// stored versions are used as they are (for `vern policy publish`, which must not put the
+    /// configured file in force on the way).
+    pub async fn open_stored(
+        store: SqlStore,
+        policy: Arc<Policy>,
+        master: MasterKey,
+        previous: Vec<MasterKey>,
+        clock: Arc<dyn Clock>,
+    ) -> VaultResult<Vault> {
+        Self::open_inner(store, policy, master, previous, clock, false).await
+    }
+
+    async fn open_inner(
+        store: SqlStore,
+        policy: Arc<Policy>,
+        master: MasterKey,
+        previous: Vec<MasterKey>,
+        clock: Arc<dyn Clock>,
+        record: bool,
     ) -> VaultResult<Vault> {
         let stored = match store
             .get_keyring_entry(BLIND_INDEX_KEYRING_ENTRY)
@@ -174,9 +201,14 @@ impl Vault {
             })?;
         let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
         let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
-        let versions =
-            policy_versions::load_or_record(&store, DEFAULT_TENANT, policy, to_micros(clock.now()))
-                .await?;
+        let versions = policy_versions::load_or_record(
+            &store,
+            DEFAULT_TENANT,
+            policy,
+            to_micros(clock.now()),
+            record,
+        )
+        .await?;
         Ok(Vault {
             fallback: policy_versions::fallback(&versions)?,
             versions: std::sync::RwLock::new(Arc::new(versions)),

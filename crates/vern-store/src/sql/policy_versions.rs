@@ -160,15 +160,12 @@ impl PolicyVersionStore for SqlStore {
         if types.is_empty() {
             return Ok(Vec::new());
         }
-        // Subjects first (index range on type and id), then their email identifiers: one
-        // identifier lookup per subject through the subject index.
+        // Two index range reads: the page of subjects (type, id), then the email identifiers
+        // of the same id range (subject index), matched in memory. One joined query let
+        // SQLite's planner scan every identifier of the tenant per subject.
         let sql = format!(
-            "SELECT s.id AS subject_id, i.id AS identifier_id, i.value_ct AS value_ct \
-             FROM (SELECT id FROM subjects WHERE tenant_id = $1 AND id > $2 \
-                   AND subject_type IN ({}) ORDER BY id LIMIT {limit}) s \
-             LEFT JOIN identifiers i ON i.tenant_id = $1 AND i.subject_id = s.id \
-                   AND i.kind = 'email' \
-             ORDER BY s.id",
+            "SELECT id FROM subjects WHERE tenant_id = $1 AND id > $2 \
+             AND subject_type IN ({}) ORDER BY id LIMIT {limit}",
             placeholders(3, types.len())
         );
         let after = after.unwrap_or(Uuid::nil());
@@ -179,24 +176,40 @@ impl PolicyVersionStore for SqlStore {
             q = q.bind(t.clone());
         }
         let rows = q.fetch_all(&self.data.read).await.map_err(db_err)?;
-        let mut out: Vec<FanoutSubject> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id = uuid(r, "subject_id")?;
-            let email = match opt_uuid(r, "identifier_id")? {
-                Some(iid) => Some((iid, get::<Vec<u8>>(r, "value_ct")?)),
-                None => None,
-            };
-            match out.last_mut() {
-                // A second email identifier of the same subject: one notice is enough.
-                Some(last) if last.subject_id == id => {
-                    if last.email.is_none() {
-                        last.email = email;
-                    }
-                }
-                _ => out.push(FanoutSubject {
-                    subject_id: id,
-                    email,
-                }),
+        let mut out: Vec<FanoutSubject> = rows
+            .iter()
+            .map(|r| {
+                Ok(FanoutSubject {
+                    subject_id: uuid(r, "id")?,
+                    email: None,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        let Some(last) = out.last().map(|s| s.subject_id) else {
+            return Ok(out);
+        };
+        let emails = sqlx::query(
+            "SELECT subject_id, id, value_ct FROM identifiers WHERE tenant_id = $1 \
+             AND subject_id > $2 AND subject_id <= $3 AND kind = 'email' ORDER BY subject_id, id",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(after.as_bytes().as_slice())
+        .bind(last.as_bytes().as_slice())
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        // Both lists are in subject order: one merge pass.
+        let mut i = 0;
+        for r in &emails {
+            let sid = uuid(r, "subject_id")?;
+            while i < out.len() && out[i].subject_id < sid {
+                i += 1;
+            }
+            if let Some(s) = out.get_mut(i)
+                && s.subject_id == sid
+                && s.email.is_none()
+            {
+                s.email = Some((uuid(r, "id")?, get::<Vec<u8>>(r, "value_ct")?));
             }
         }
         Ok(out)

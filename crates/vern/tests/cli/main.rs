@@ -8,6 +8,7 @@ mod campaign;
 mod import;
 mod keys;
 mod policy;
+mod policy_scale;
 mod retention;
 mod retention_scale;
 mod serve;

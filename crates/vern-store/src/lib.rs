@@ -25,6 +25,7 @@ pub mod events;
 pub mod import;
 pub mod jobs;
 pub mod model;
+pub mod outbox;
 pub mod policy_versions;
 pub mod retention;
 mod sql;
@@ -38,6 +39,9 @@ pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use outbox::{
+    MAIL_MAX_ATTEMPTS, MAIL_SEND_JOB, NewOutboxMessage, OutboxRow, OutboxStore, outbox_state,
+};
 pub use policy_versions::{
     FanoutProgress, FanoutSubject, NoticeCounts, NoticeRow, PolicyVersionRow, PolicyVersionStore,
     ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,

@@ -62,6 +62,8 @@ pub struct NoticeRow {
     pub subject_id: Uuid,
     /// `email` or `website`.
     pub channel: String,
+    /// The outbox message carrying it (`email`).
+    pub outbox_id: Option<Uuid>,
 }
 
 /// Where a fan-out got to.
@@ -148,13 +150,16 @@ pub trait PolicyVersionStore: Send + Sync {
         tenant: Uuid,
         version: Uuid,
     ) -> impl Future<Output = StoreResult<FanoutProgress>> + Send;
-    /// Queues one page of notices (existing ones are kept as they are) and moves the fan-out's
-    /// cursor to `after`, in one transaction. Returns how many notices were new.
+    /// Queues one page of notices (existing ones are kept as they are), their outbox mail
+    /// (deduplicated by key) and moves the fan-out's cursor to `after`, in one transaction.
+    /// Returns how many notices were new.
+    #[allow(clippy::too_many_arguments)]
     fn queue_notices(
         &self,
         tenant: Uuid,
         version: Uuid,
         notices: Vec<NoticeRow>,
+        mail: Vec<crate::outbox::NewOutboxMessage>,
         after: Option<Uuid>,
         finished: bool,
         now: i64,
@@ -164,15 +169,15 @@ pub trait PolicyVersionStore: Send + Sync {
         tenant: Uuid,
         version: Uuid,
     ) -> impl Future<Output = StoreResult<NoticeCounts>> + Send;
-    /// Records that a subject's notice was delivered (the mail left for the SMTP server).
-    fn mark_notice_delivered(
+    /// Wrapped keys of the subjects in the id range `(after, last]` (the fan-out's page).
+    fn subject_keys_in_range(
         &self,
         tenant: Uuid,
-        version: Uuid,
-        subject: Uuid,
-        at: i64,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// The versions of the change notices queued for one subject, with delivery time.
+        after: Option<Uuid>,
+        last: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<crate::model::SubjectKeyRow>>> + Send;
+    /// The versions of the change notices queued for one subject: (version, channel, queued
+    /// at, delivered at — when its mail was sent).
     fn notices_of_subject(
         &self,
         tenant: Uuid,

@@ -36,7 +36,10 @@ fn purpose_scopes(p: &Purpose) -> impl Iterator<Item = &str> {
 }
 
 fn purpose_types(p: &Purpose) -> impl Iterator<Item = String> + '_ {
-    p.subject_types.get_ref().iter().map(|s| s.get_ref().clone())
+    p.subject_types
+        .get_ref()
+        .iter()
+        .map(|s| s.get_ref().clone())
 }
 
 /// The ids of a section's entities in either version.
@@ -109,7 +112,12 @@ pub fn audience(old: &Policy, new: &Policy, diff: &PolicyDiff) -> Audience {
             }
             "consent_scope" => {
                 out.renewal_scopes.insert(id.to_owned());
-                for p in new.raw.purposes.iter().filter(|p| purpose_scopes(p).any(|s| s == id)) {
+                for p in new
+                    .raw
+                    .purposes
+                    .iter()
+                    .filter(|p| purpose_scopes(p).any(|s| s == id))
+                {
                     out.subject_types.extend(purpose_types(p));
                 }
             }
@@ -145,8 +153,7 @@ pub fn audience(old: &Policy, new: &Policy, diff: &PolicyDiff) -> Audience {
         }
     }
     // Only types the new version still knows can be told anything.
-    out.subject_types
-        .retain(|t| new.subject_type(t).is_some());
+    out.subject_types.retain(|t| new.subject_type(t).is_some());
     out.renewal_scopes
         .retain(|s| new.consent_scope(s).is_some());
     out

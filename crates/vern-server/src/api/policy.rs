@@ -150,7 +150,10 @@ pub async fn record_objection(
     Caller(who): Caller,
     ApiJson(input): ApiJson<SubprocessorObjectionInput>,
 ) -> Result<Response, ApiError> {
-    let view = state.vault().record_subprocessor_objection(&who, &input).await?;
+    let view = state
+        .vault()
+        .record_subprocessor_objection(&who, &input)
+        .await?;
     let location = format!("/v1/processor-customers/{}", view.customer_id);
     Ok(created(StatusCode::CREATED, location, view))
 }

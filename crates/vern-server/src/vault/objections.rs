@@ -87,8 +87,8 @@ impl Vault {
             self.suppress_subject(who, subject, &SUPPRESSIBLE, "objection")
                 .await?;
         }
-        let stops_profiling =
-            target == DIRECT_MARKETING || self.policy().purpose(&target).is_some_and(|p| p.profiling);
+        let stops_profiling = target == DIRECT_MARKETING
+            || self.policy().purpose(&target).is_some_and(|p| p.profiling);
         if stops_profiling {
             self.purge_profile(who, subject, "objection").await?;
         }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use vern_core::crypto::{Aad, SubjectKey, open};
 use vern_core::ids::{new_id, to_micros};
 use vern_core::retention::RetentionPlan;
 use vern_policy::Policy;
@@ -176,7 +177,8 @@ pub(super) async fn load_or_record(
         policy: given,
         retention: Arc::new(retention),
     });
-    set.versions.sort_by_key(|v| (v.row.effective_at, v.row.published_at));
+    set.versions
+        .sort_by_key(|v| (v.row.effective_at, v.row.published_at));
     Ok(set)
 }
 
@@ -276,8 +278,14 @@ impl Vault {
             )
         })?;
         let now = self.now();
-        self.publish_parsed(who, policy, input.effective_at.map(to_micros), now, "publish")
-            .await
+        self.publish_parsed(
+            who,
+            policy,
+            input.effective_at.map(to_micros),
+            now,
+            "publish",
+        )
+        .await
     }
 
     /// Publishes an already validated policy (shared with sub-processor additions).
@@ -405,7 +413,11 @@ impl Vault {
         self.view_of(&v.row, in_force).await
     }
 
-    async fn view_of(&self, row: &PolicyVersionRow, in_force: bool) -> VaultResult<PolicyVersionView> {
+    async fn view_of(
+        &self,
+        row: &PolicyVersionRow,
+        in_force: bool,
+    ) -> VaultResult<PolicyVersionView> {
         let counts = self
             .store
             .notice_counts(self.tenant, row.id)
@@ -509,6 +521,30 @@ impl Vault {
         }
         let mut after = progress.after_id;
         let mut total = 0u64;
+        // What every mail of this version says: rendered once, sealed per recipient.
+        let lang = v
+            .policy
+            .raw
+            .languages
+            .get_ref()
+            .first()
+            .map_or_else(|| "en".to_owned(), |l| l.get_ref().clone());
+        let lang = if crate::mail::templates::LANGUAGES.contains(&lang.as_str()) {
+            lang
+        } else {
+            "en".to_owned()
+        };
+        let params = json!({
+            "controller": v.policy.raw.controller.name.get_ref(),
+            "effective_date": time_of(v.row.effective_at).date().to_string(),
+            "changes": changes_of(&v.row)
+                .into_iter()
+                .filter(|c| c.class == "material")
+                .map(|c| format!("- {}", c.summary))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "notice_url": "/v1/public/notices",
+        });
         loop {
             let page = self
                 .store
@@ -517,31 +553,104 @@ impl Vault {
                 .map_err(store_err)?;
             let Some(last) = page.last().map(|s| s.subject_id) else {
                 self.store
-                    .queue_notices(self.tenant, version, Vec::new(), None, true, self.now())
+                    .queue_notices(
+                        self.tenant,
+                        version,
+                        Vec::new(),
+                        Vec::new(),
+                        None,
+                        true,
+                        self.now(),
+                    )
                     .await
                     .map_err(store_err)?;
                 return Ok(total);
             };
-            let notices: Vec<NoticeRow> = page
-                .iter()
-                .map(|s| NoticeRow {
+            let keys = if email {
+                self.store
+                    .subject_keys_in_range(self.tenant, after, last)
+                    .await
+                    .map_err(store_err)?
+            } else {
+                Vec::new()
+            };
+            let mut notices = Vec::with_capacity(page.len());
+            let mut mail = Vec::new();
+            for s in &page {
+                let address = match (&s.email, email) {
+                    (Some((iid, ct)), true) => self.open_address(&keys, s.subject_id, *iid, ct),
+                    _ => None,
+                };
+                let outbox_id = match address {
+                    Some(to) => {
+                        let msg = self.seal_mail(
+                            &to,
+                            "policy_notice",
+                            &lang,
+                            params.clone(),
+                            Some(s.subject_id),
+                            Some(format!("policy-notice:{version}:{}", s.subject_id)),
+                        )?;
+                        let id = msg.id;
+                        mail.push(msg);
+                        Some(id)
+                    }
+                    None => None,
+                };
+                notices.push(NoticeRow {
                     subject_id: s.subject_id,
-                    channel: if email && s.email.is_some() {
+                    channel: if outbox_id.is_some() {
                         "email"
                     } else {
                         "website"
                     }
                     .to_owned(),
-                })
-                .collect();
+                    outbox_id,
+                });
+            }
             total += self
                 .store
-                .queue_notices(self.tenant, version, notices, Some(last), false, self.now())
+                .queue_notices(
+                    self.tenant,
+                    version,
+                    notices,
+                    mail,
+                    Some(last),
+                    false,
+                    self.now(),
+                )
                 .await
                 .map_err(store_err)?;
             after = Some(last);
             on_page(total);
         }
+    }
+}
+
+impl Vault {
+    /// A subject's email address from its identifier, with the subject key from `keys` (the
+    /// page's keys). `None` when the key is gone (erased meanwhile) or does not open: that
+    /// subject gets the website notice only.
+    fn open_address(
+        &self,
+        keys: &[vern_store::SubjectKeyRow],
+        subject: Uuid,
+        identifier: Uuid,
+        ct: &[u8],
+    ) -> Option<String> {
+        let row = keys
+            .binary_search_by(|k| k.subject_id.cmp(&subject))
+            .ok()
+            .and_then(|i| keys.get(i))?;
+        let master = self.master_for(&row.kek_id)?;
+        let key = SubjectKey::unwrap(master, self.tenant, subject, &row.wrapped_key).ok()?;
+        let plain = open(
+            &key,
+            &Aad::identifier_value(self.tenant, subject, identifier),
+            ct,
+        )
+        .ok()?;
+        String::from_utf8(plain).ok()
     }
 }
 

@@ -23,9 +23,9 @@ use vern_store::{
 
 use super::policy_versions::date_start;
 use super::{
-    Principal, ProcessorCustomerInput, ProcessorCustomerView, SubprocessorAdded,
-    SubprocessorInput, SubprocessorNoticeView, SubprocessorObjectionInput,
-    SubprocessorObjectionView, Vault, VaultError, VaultResult, time_of,
+    Principal, ProcessorCustomerInput, ProcessorCustomerView, SubprocessorAdded, SubprocessorInput,
+    SubprocessorNoticeView, SubprocessorObjectionInput, SubprocessorObjectionView, Vault,
+    VaultError, VaultResult, time_of,
 };
 
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -58,7 +58,11 @@ fn recipient_toml(input: &SubprocessorInput) -> VaultResult<String> {
             "expected an ISO 3166-1 alpha-2 code",
         ));
     }
-    for (field, value) in [("id", &input.id), ("name", &input.name), ("service", &input.service)] {
+    for (field, value) in [
+        ("id", &input.id),
+        ("name", &input.name),
+        ("service", &input.service),
+    ] {
         if value.trim().is_empty() || value.len() > 200 {
             return Err(bad(field, "invalid_length", "expected 1 to 200 characters"));
         }
@@ -231,7 +235,11 @@ impl Vault {
     ) -> VaultResult<ProcessorCustomerView> {
         self.require_admin_role(who, "manage processor customers")?;
         if input.name.trim().is_empty() || input.name.len() > 200 {
-            return Err(bad("name", "invalid_length", "expected 1 to 200 characters"));
+            return Err(bad(
+                "name",
+                "invalid_length",
+                "expected 1 to 200 characters",
+            ));
         }
         if date_start(&input.dpa_signed_on).is_none() {
             return Err(bad("dpa_signed_on", "invalid_date", "expected YYYY-MM-DD"));
@@ -323,7 +331,11 @@ impl Vault {
     ) -> VaultResult<SubprocessorObjectionView> {
         self.require_admin_role(who, "record objections")?;
         if input.reason.trim().is_empty() || input.reason.len() > 2000 {
-            return Err(bad("reason", "invalid_length", "expected 1 to 2000 characters"));
+            return Err(bad(
+                "reason",
+                "invalid_length",
+                "expected 1 to 2000 characters",
+            ));
         }
         let notices = self
             .store

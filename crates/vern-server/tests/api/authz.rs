@@ -91,6 +91,9 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("addSubprocessor (EEA)", &["admin"]),
     ("listSubprocessorNotices", &["admin"]),
     ("listSubprocessorObjections", &["admin"]),
+    // The outbox is administrative (`tokens.manage`).
+    ("listOutbox", &["admin"]),
+    ("sendTestMail", &["admin"]),
 ];
 
 fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
@@ -208,15 +211,17 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
                         "purposes": ["sales.offers"], "categories": ["identity.name"],
                         "country": "NL", "dpa_date": "2026-10-01"})),
         ),
-        "listSubprocessorNotices" => (
-            Method::GET,
-            "/v1/processor-customers/notices".into(),
-            None,
-        ),
+        "listSubprocessorNotices" => (Method::GET, "/v1/processor-customers/notices".into(), None),
         "listSubprocessorObjections" => (
             Method::GET,
             "/v1/processor-customers/objections".into(),
             None,
+        ),
+        "listOutbox" => (Method::GET, "/v1/outbox".into(), None),
+        "sendTestMail" => (
+            Method::POST,
+            "/v1/outbox/test".into(),
+            Some(json!({"to": format!("ops{n}@example.com")})),
         ),
         other => panic!("no call for {other}"),
     }

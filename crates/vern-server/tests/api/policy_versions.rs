@@ -12,8 +12,13 @@ use vern_core::ids::{Clock, FixedClock};
 use vern_server::jobs::{Runner, RunnerConfig};
 use vern_store::PolicyVersionStore;
 
+use vern_server::mail::Mailer;
+
 use crate::consent::{consent, grant};
-use crate::helpers::{Options, TestApp, applicant, id_of, lead, problem, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Options, TestApp, applicant, id_of, lead, problem, spawn_app, spawn_app_with,
+};
+use crate::smtp_sink::SmtpSink;
 
 const SOCIAL: &str = "id = \"marketing.social_audiences\"";
 
@@ -52,12 +57,17 @@ fn iso(t: OffsetDateTime) -> String {
         .unwrap()
 }
 
-async fn publish(app: &TestApp, source: &str, effective: Option<OffsetDateTime>) -> reqwest::Response {
+async fn publish(
+    app: &TestApp,
+    source: &str,
+    effective: Option<OffsetDateTime>,
+) -> reqwest::Response {
     let mut body = json!({ "source": source });
     if let Some(e) = effective {
         body["effective_at"] = json!(iso(e));
     }
-    app.post(&app.admin_token, "/v1/policy/versions", &body).await
+    app.post(&app.admin_token, "/v1/policy/versions", &body)
+        .await
 }
 
 /// Runs queued jobs until none is due.
@@ -117,10 +127,14 @@ async fn a_purpose_added_for_leads_notifies_each_lead_once_and_no_applicant() {
     let (app, clock) = clocked().await;
     let mut leads = Vec::new();
     for i in 0..3 {
-        leads.push(id_of(&app.create_subject(&lead(&format!("lead{i}@example.com"))).await));
+        leads.push(id_of(
+            &app.create_subject(&lead(&format!("lead{i}@example.com")))
+                .await,
+        ));
     }
     for i in 0..2 {
-        app.create_subject(&applicant(&format!("cand{i}@example.com"))).await;
+        app.create_subject(&applicant(&format!("cand{i}@example.com")))
+            .await;
     }
     // A lead without an email address still gets the website notice.
     let quiet = id_of(
@@ -130,7 +144,12 @@ async fn a_purpose_added_for_leads_notifies_each_lead_once_and_no_applicant() {
 
     // Material: too early is refused, with the earliest date named.
     let now = clock.now();
-    let r = publish(&app, &with_lead_purpose(), Some(now + time::Duration::days(3))).await;
+    let r = publish(
+        &app,
+        &with_lead_purpose(),
+        Some(now + time::Duration::days(3)),
+    )
+    .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(p["errors"][0]["code"], "too_early", "{p}");
 
@@ -174,22 +193,69 @@ async fn a_purpose_added_for_leads_notifies_each_lead_once_and_no_applicant() {
     assert_eq!(last["notices"]["email"], 3, "{last}");
     assert_eq!(last["notices"]["finished"], true, "{last}");
 
+    // The emails reach a real SMTP server, well before the effective date.
+    if let Some(sink) = SmtpSink::start() {
+        let mailer = Mailer::new(&sink.url(), "Personvern <personvern@example.com>").unwrap();
+        let mut runner = Runner::new(app.vault.clone(), RunnerConfig::default());
+        runner.register_mail(mailer);
+        while runner.run_one().await.unwrap().is_some() {}
+        let got = sink.wait_for(3, std::time::Duration::from_secs(20)).await;
+        let mut to: Vec<String> = got.iter().map(|m| m.to.clone()).collect();
+        to.sort();
+        assert_eq!(
+            to,
+            [
+                "lead0@example.com",
+                "lead1@example.com",
+                "lead2@example.com"
+            ],
+            "one mail per lead with an address"
+        );
+        assert!(
+            got[0].body.contains("marketing.lead_events"),
+            "{}",
+            got[0].body
+        );
+        assert!(clock.now() < effective);
+        let list: Value = app
+            .get(&app.admin_token, "/v1/policy/versions")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let last = list.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["notices"]["delivered"], 3, "{last}");
+    }
+
     // The website notice is public, and the server keeps the old version until the date.
-    let r = app.request(reqwest::Method::GET, "/v1/public/notices", None, None).await;
+    let r = app
+        .request(reqwest::Method::GET, "/v1/public/notices", None, None)
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let pub_: Value = r.json().await.unwrap();
     assert_eq!(pub_[0]["version_id"], json!(version.to_string()));
     assert_eq!(pub_[0]["subject_types"], json!(["lead"]));
-    assert!(app.vault.policy().purpose("marketing.lead_events").is_none());
+    assert!(
+        app.vault
+            .policy()
+            .purpose("marketing.lead_events")
+            .is_none()
+    );
     clock.set(effective + time::Duration::seconds(1));
-    assert!(app.vault.policy().purpose("marketing.lead_events").is_some());
+    assert!(
+        app.vault
+            .policy()
+            .purpose("marketing.lead_events")
+            .is_some()
+    );
 }
 
 #[tokio::test]
 async fn an_editorial_change_publishes_at_once_without_notices() {
     let app = spawn_app().await;
     for i in 0..2 {
-        app.create_subject(&lead(&format!("ed{i}@example.com"))).await;
+        app.create_subject(&lead(&format!("ed{i}@example.com")))
+            .await;
     }
     let r = publish(&app, &reworded(), None).await;
     let status = r.status();
@@ -276,7 +342,8 @@ async fn a_widened_consent_reads_as_renewal_needed_from_the_effective_date() {
 async fn an_interrupted_fan_out_resumes_without_duplicates() {
     let (app, clock) = clocked().await;
     for i in 0..23 {
-        app.create_subject(&lead(&format!("int{i}@example.com"))).await;
+        app.create_subject(&lead(&format!("int{i}@example.com")))
+            .await;
     }
     let effective = clock.now() + time::Duration::days(40);
     let r = publish(&app, &with_lead_purpose(), Some(effective)).await;
@@ -348,7 +415,12 @@ async fn a_subprocessor_outside_the_eea_needs_a_safeguard_and_customers_are_told
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(p.to_string().contains("subprocessor.analytics"), "{p}");
     // Nothing was published.
-    let list: Value = app.get(&app.admin_token, "/v1/policy/versions").await.json().await.unwrap();
+    let list: Value = app
+        .get(&app.admin_token, "/v1/policy/versions")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
 
     sp["transfer"] = json!({"mechanism": "scc", "reference": "SCC-2026-7", "scc_version": "2021/914", "scc_module": 3});
@@ -376,11 +448,19 @@ async fn a_subprocessor_outside_the_eea_needs_a_safeguard_and_customers_are_told
     // The customer objects within the window; a second objection is a conflict.
     let objection = json!({"customer_id": customer["id"], "recipient": "subprocessor.analytics", "reason": "Data may not leave the EEA under our contract."});
     let r = app
-        .post(&app.admin_token, "/v1/processor-customers/objections", &objection)
+        .post(
+            &app.admin_token,
+            "/v1/processor-customers/objections",
+            &objection,
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let r = app
-        .post(&app.admin_token, "/v1/processor-customers/objections", &objection)
+        .post(
+            &app.admin_token,
+            "/v1/processor-customers/objections",
+            &objection,
+        )
         .await;
     problem(r, StatusCode::CONFLICT).await;
     let objections: Value = app

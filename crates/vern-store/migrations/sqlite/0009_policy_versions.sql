@@ -29,14 +29,15 @@ CREATE INDEX subjects_type_idx ON subjects (tenant_id, subject_type, id);
 
 -- One change notice per version and subject: the primary key makes a re-run fan-out (after a
 -- crash) a no-op for subjects already queued. `channel` is 'email' (a message went to the
--- outbox) or 'website' (no address: the public notice is the announcement).
+-- outbox, `outbox_id`) or 'website' (no address: the public notice is the announcement).
 CREATE TABLE policy_notices (
     tenant_id    BLOB    NOT NULL,
     version_id   BLOB    NOT NULL,
     subject_id   BLOB    NOT NULL,
     channel      TEXT    NOT NULL,
     queued_at    INTEGER NOT NULL,
-    delivered_at INTEGER,
+    -- The outbox message that carries it (email): delivery is read from the outbox.
+    outbox_id    BLOB,
     PRIMARY KEY (tenant_id, version_id, subject_id),
     FOREIGN KEY (tenant_id, subject_id) REFERENCES subjects (tenant_id, id) ON DELETE CASCADE
 ) STRICT, WITHOUT ROWID;

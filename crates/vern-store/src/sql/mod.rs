@@ -18,6 +18,7 @@ mod import;
 mod jobs;
 mod keys;
 mod migrations;
+mod outbox;
 mod policy_versions;
 mod retention;
 mod rows;

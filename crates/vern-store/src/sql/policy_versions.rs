@@ -240,17 +240,21 @@ impl PolicyVersionStore for SqlStore {
         tenant: Uuid,
         version: Uuid,
         notices: Vec<NoticeRow>,
+        mail: Vec<crate::outbox::NewOutboxMessage>,
         after: Option<Uuid>,
         finished: bool,
         now: i64,
     ) -> StoreResult<u64> {
         let mut tx = self.begin(&self.data).await?;
+        // Mail first: a message whose dedup key exists (a page written twice) is skipped, and
+        // the notice insert below skips its row the same way.
+        super::outbox::insert_in(&mut tx, &mail, now).await?;
         let t = tenant.as_bytes().to_vec();
         let v = version.as_bytes().to_vec();
         let inserted = insert_many_new(
             &mut tx,
-            "INSERT INTO policy_notices (tenant_id, version_id, subject_id, channel, queued_at)",
-            5,
+            "INSERT INTO policy_notices (tenant_id, version_id, subject_id, channel, queued_at, outbox_id)",
+            6,
             &notices,
             |q, n| {
                 q.bind(t.clone())
@@ -258,6 +262,7 @@ impl PolicyVersionStore for SqlStore {
                     .bind(n.subject_id.as_bytes().to_vec())
                     .bind(n.channel.clone())
                     .bind(now)
+                    .bind(n.outbox_id.map(|o| o.as_bytes().to_vec()))
             },
         )
         .await?;
@@ -286,10 +291,11 @@ impl PolicyVersionStore for SqlStore {
     async fn notice_counts(&self, tenant: Uuid, version: Uuid) -> StoreResult<NoticeCounts> {
         let r = sqlx::query(
             "SELECT COUNT(*) AS queued, \
-             COALESCE(SUM(CASE WHEN channel = 'email' THEN 1 ELSE 0 END), 0) AS email, \
-             COALESCE(SUM(CASE WHEN channel = 'website' THEN 1 ELSE 0 END), 0) AS website, \
-             COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS delivered \
-             FROM policy_notices WHERE tenant_id = $1 AND version_id = $2",
+             COALESCE(SUM(CASE WHEN n.channel = 'email' THEN 1 ELSE 0 END), 0) AS email, \
+             COALESCE(SUM(CASE WHEN n.channel = 'website' THEN 1 ELSE 0 END), 0) AS website, \
+             COALESCE(SUM(CASE WHEN o.sent_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS delivered \
+             FROM policy_notices n LEFT JOIN outbox o ON o.tenant_id = n.tenant_id \
+             AND o.id = n.outbox_id WHERE n.tenant_id = $1 AND n.version_id = $2",
         )
         .bind(tenant.as_bytes().as_slice())
         .bind(version.as_bytes().as_slice())
@@ -304,27 +310,23 @@ impl PolicyVersionStore for SqlStore {
         })
     }
 
-    async fn mark_notice_delivered(
+    async fn subject_keys_in_range(
         &self,
         tenant: Uuid,
-        version: Uuid,
-        subject: Uuid,
-        at: i64,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin(&self.data).await?;
-        let done = sqlx::query(
-            "UPDATE policy_notices SET delivered_at = $4 WHERE tenant_id = $1 AND version_id = $2 \
-             AND subject_id = $3 AND delivered_at IS NULL",
+        after: Option<Uuid>,
+        last: Uuid,
+    ) -> StoreResult<Vec<crate::model::SubjectKeyRow>> {
+        let rows = sqlx::query(
+            "SELECT tenant_id, subject_id, kek_id, wrapped_key, created_at FROM subject_keys \
+             WHERE tenant_id = $1 AND subject_id > $2 AND subject_id <= $3 ORDER BY subject_id",
         )
         .bind(tenant.as_bytes().as_slice())
-        .bind(version.as_bytes().as_slice())
-        .bind(subject.as_bytes().as_slice())
-        .bind(at)
-        .execute(&mut *tx)
+        .bind(after.unwrap_or(Uuid::nil()).as_bytes().to_vec())
+        .bind(last.as_bytes().as_slice())
+        .fetch_all(&self.keys.read)
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        rows.iter().map(super::rows::subject_key).collect()
     }
 
     async fn notices_of_subject(
@@ -333,8 +335,10 @@ impl PolicyVersionStore for SqlStore {
         subject: Uuid,
     ) -> StoreResult<Vec<(Uuid, String, i64, Option<i64>)>> {
         let rows = sqlx::query(
-            "SELECT version_id, channel, queued_at, delivered_at FROM policy_notices \
-             WHERE tenant_id = $1 AND subject_id = $2 ORDER BY queued_at, version_id",
+            "SELECT n.version_id AS version_id, n.channel AS channel, n.queued_at AS queued_at, \
+             o.sent_at AS delivered_at FROM policy_notices n LEFT JOIN outbox o \
+             ON o.tenant_id = n.tenant_id AND o.id = n.outbox_id \
+             WHERE n.tenant_id = $1 AND n.subject_id = $2 ORDER BY n.queued_at, n.version_id",
         )
         .bind(tenant.as_bytes().as_slice())
         .bind(subject.as_bytes().as_slice())

@@ -254,11 +254,11 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        30,
+        31,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 22, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 25, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 12, "{:?}", postgres.triggers);
 
     assert_eq!(

@@ -34,8 +34,8 @@ pub async fn run(
     effective: Option<OffsetDateTime>,
     store: &StoreArgs,
 ) -> anyhow::Result<()> {
-    let source = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let source =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let ctx = Ctx::open(store, false).await?;
     let vault = Vault::open_stored(
         ctx.store.clone(),

@@ -108,17 +108,42 @@ fn days_ahead(days: i64) -> String {
 #[tokio::test]
 async fn publish_refuses_a_material_change_too_soon_and_an_editorial_one_needs_no_date() {
     let dir = prepared(3, 2).await;
-    let out = dir.vern(&["policy", "publish", "new.toml", "--effective", &days_ahead(5)]);
+    let out = dir.vern(&[
+        "policy",
+        "publish",
+        "new.toml",
+        "--effective",
+        &days_ahead(5),
+    ]);
     assert_eq!(code(&out), 1, "{}", stdout(&out));
-    assert!(stderr(&out).contains("at least 30 days"), "{}", stderr(&out));
-    let out = dir.vern(&["policy", "publish", "new.toml", "--effective", &days_ahead(45)]);
+    assert!(
+        stderr(&out).contains("at least 30 days"),
+        "{}",
+        stderr(&out)
+    );
+    let out = dir.vern(&[
+        "policy",
+        "publish",
+        "new.toml",
+        "--effective",
+        &days_ahead(45),
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("(material)"), "{text}");
     assert!(text.contains("change notices queued for: lead"), "{text}");
-    assert!(text.contains("renewal from the effective date: social_ads"), "{text}");
+    assert!(
+        text.contains("renewal from the effective date: social_ads"),
+        "{text}"
+    );
     // Publishing the same text again: nothing to publish.
-    let out = dir.vern(&["policy", "publish", "new.toml", "--effective", &days_ahead(50)]);
+    let out = dir.vern(&[
+        "policy",
+        "publish",
+        "new.toml",
+        "--effective",
+        &days_ahead(50),
+    ]);
     assert_eq!(code(&out), 1);
 }
 
@@ -126,7 +151,13 @@ async fn publish_refuses_a_material_change_too_soon_and_an_editorial_one_needs_n
 async fn kill_9_during_the_notice_fan_out_then_restart_queues_each_notice_once() {
     let leads = scale_from_env(60_000);
     let dir = prepared(leads, 500).await;
-    let out = dir.vern(&["policy", "publish", "new.toml", "--effective", &days_ahead(40)]);
+    let out = dir.vern(&[
+        "policy",
+        "publish",
+        "new.toml",
+        "--effective",
+        &days_ahead(40),
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 
     // A server's job runner picks the fan-out up; kill it hard once some pages are in.

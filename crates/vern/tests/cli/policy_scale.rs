@@ -258,7 +258,24 @@ async fn vault_over(dir: &DataDir) -> Vault {
 #[ignore = "benchmark: run in release with --ignored --nocapture"]
 async fn bench_notice_fan_out() {
     let leads = scale_from_env(1_000_000);
-    let dir = prepared(leads, leads / 10).await;
+    // Real subjects (encrypted email identifiers) through `vern import`, so each email notice
+    // opens the address with the subject key and seals it for the outbox, as in production.
+    let dir = DataDir::new();
+    {
+        use std::io::Write;
+        let f = std::fs::File::create(dir.path().join("people.jsonl")).unwrap();
+        let mut w = std::io::BufWriter::new(f);
+        for i in 0..leads {
+            writeln!(w, r#"{{"subject_type":"lead","identifiers":[{{"kind":"email","value":"lead{i}@example.com"}}]}}"#).unwrap();
+        }
+        for i in 0..leads / 10 {
+            writeln!(w, r#"{{"subject_type":"job_applicant","identifiers":[{{"kind":"email","value":"cand{i}@example.com"}}]}}"#).unwrap();
+        }
+    }
+    let t = Instant::now();
+    let out = dir.vern(&["import", "people.jsonl", "--quiet"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    println!("import of {} subjects: {:.1} s", leads + leads / 10, t.elapsed().as_secs_f64());
     let vault = vault_over(&dir).await;
     let who = vault.admin_principal(Actor::Cli).unwrap();
     let effective = time::OffsetDateTime::now_utc() + time::Duration::days(40);
@@ -281,6 +298,9 @@ async fn bench_notice_fan_out() {
         .unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(queued, leads);
+    let counts = vault.policy_versions(&who).await.unwrap();
+    let notices = counts.last().unwrap().notices;
+    assert_eq!(notices.email, i64::try_from(leads).unwrap(), "every lead got an email");
     // Baseline from the same run: a bare INSERT … SELECT of the same rows.
     let store = SqlStore::open_dir(std::path::Path::new(&dir.data()))
         .await

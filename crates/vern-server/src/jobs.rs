@@ -283,11 +283,15 @@ impl Runner {
     /// Schedules and runs jobs until `shutdown` resolves.
     pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
+        let mut refreshed = std::time::Instant::now();
         loop {
-            // Versions published on another node become known here (they are published
-            // days ahead of taking effect, so a poll's delay does not matter).
-            if let Err(e) = self.vault.refresh_policies().await {
-                tracing::warn!(error = %e, "could not refresh policy versions");
+            // Versions published on another node become known here, at most once a poll
+            // (they are published days ahead of taking effect, so the delay does not matter).
+            if refreshed.elapsed() >= self.config.poll {
+                refreshed = std::time::Instant::now();
+                if let Err(e) = self.vault.refresh_policies().await {
+                    tracing::warn!(error = %e, "could not refresh policy versions");
+                }
             }
             if let Err(e) = self.schedule_due().await {
                 tracing::warn!(error = %e, "could not schedule the retention sweep");

@@ -66,6 +66,9 @@ pub struct NoticeRow {
     pub outbox_id: Option<Uuid>,
 }
 
+/// A subject's change notice: (version, channel, queued at, delivered at).
+pub type SubjectNotice = (Uuid, String, i64, Option<i64>);
+
 /// Where a fan-out got to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FanoutProgress {
@@ -182,7 +185,7 @@ pub trait PolicyVersionStore: Send + Sync {
         &self,
         tenant: Uuid,
         subject: Uuid,
-    ) -> impl Future<Output = StoreResult<Vec<(Uuid, String, i64, Option<i64>)>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<SubjectNotice>>> + Send;
 
     // ---- processor customers ----
 

@@ -96,11 +96,23 @@ fn activate(row: PolicyVersionRow) -> VaultResult<ActiveVersion> {
 }
 
 async fn load(store: &SqlStore, tenant: Uuid) -> VaultResult<PolicySet> {
+    load_reusing(store, tenant, &PolicySet::default()).await
+}
+
+/// Loads the stored versions, reusing the parsed policies of `known` (versions never change
+/// once stored), so a refresh only parses what is new.
+async fn load_reusing(store: &SqlStore, tenant: Uuid, known: &PolicySet) -> VaultResult<PolicySet> {
     let rows = store
         .policy_versions(tenant)
         .await
         .map_err(VaultError::store("policy version"))?;
-    let versions = rows.into_iter().map(activate).collect::<VaultResult<_>>()?;
+    let versions = rows
+        .into_iter()
+        .map(|row| match known.find(row.id) {
+            Some(v) => Ok(v.clone()),
+            None => activate(row),
+        })
+        .collect::<VaultResult<_>>()?;
     Ok(PolicySet { versions })
 }
 
@@ -234,7 +246,8 @@ impl Vault {
 
     /// Re-reads the stored versions (another node may have published one).
     pub async fn refresh_policies(&self) -> VaultResult<()> {
-        let set = load(&self.store, self.tenant).await?;
+        let known = self.snapshot();
+        let set = load_reusing(&self.store, self.tenant, &known).await?;
         if set.versions.is_empty() {
             return Ok(());
         }

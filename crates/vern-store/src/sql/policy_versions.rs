@@ -333,7 +333,7 @@ impl PolicyVersionStore for SqlStore {
         &self,
         tenant: Uuid,
         subject: Uuid,
-    ) -> StoreResult<Vec<(Uuid, String, i64, Option<i64>)>> {
+    ) -> StoreResult<Vec<crate::policy_versions::SubjectNotice>> {
         let rows = sqlx::query(
             "SELECT n.version_id AS version_id, n.channel AS channel, n.queued_at AS queued_at, \
              o.sent_at AS delivered_at FROM policy_notices n LEFT JOIN outbox o \

@@ -275,7 +275,11 @@ async fn bench_notice_fan_out() {
     let t = Instant::now();
     let out = dir.vern(&["import", "people.jsonl", "--quiet"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    println!("import of {} subjects: {:.1} s", leads + leads / 10, t.elapsed().as_secs_f64());
+    println!(
+        "import of {} subjects: {:.1} s",
+        leads + leads / 10,
+        t.elapsed().as_secs_f64()
+    );
     let vault = vault_over(&dir).await;
     let who = vault.admin_principal(Actor::Cli).unwrap();
     let effective = time::OffsetDateTime::now_utc() + time::Duration::days(40);
@@ -300,7 +304,11 @@ async fn bench_notice_fan_out() {
     assert_eq!(queued, leads);
     let counts = vault.policy_versions(&who).await.unwrap();
     let notices = counts.last().unwrap().notices;
-    assert_eq!(notices.email, i64::try_from(leads).unwrap(), "every lead got an email");
+    assert_eq!(
+        notices.email,
+        i64::try_from(leads).unwrap(),
+        "every lead got an email"
+    );
     // Baseline from the same run: a bare INSERT … SELECT of the same rows.
     let store = SqlStore::open_dir(std::path::Path::new(&dir.data()))
         .await

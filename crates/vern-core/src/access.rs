@@ -24,10 +24,18 @@ pub enum Permission {
     DisclosuresWrite,
     /// Recording a disclosure to an authority: the DPO's approval, given by recording it.
     DisclosuresApprove,
+    /// Reading data-subject requests (the list; the case file also needs `dsr.case`).
+    RequestsRead,
+    /// Submitting a data-subject request (the portal, an app, staff).
+    RequestsWrite,
+    /// Handling requests: verifying identity, extending, recording outcomes, closing.
+    RequestsManage,
+    /// Refusing a request as manifestly unfounded or excessive (Art. 12(5)): the DPO.
+    RequestsRefuse,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 12] = [
         Self::SubjectsRead,
         Self::SubjectsWrite,
         Self::SubjectsErase,
@@ -36,6 +44,10 @@ impl Permission {
         Self::DisclosuresRead,
         Self::DisclosuresWrite,
         Self::DisclosuresApprove,
+        Self::RequestsRead,
+        Self::RequestsWrite,
+        Self::RequestsManage,
+        Self::RequestsRefuse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +60,10 @@ impl Permission {
             Self::DisclosuresRead => "disclosures.read",
             Self::DisclosuresWrite => "disclosures.write",
             Self::DisclosuresApprove => "disclosures.approve",
+            Self::RequestsRead => "requests.read",
+            Self::RequestsWrite => "requests.write",
+            Self::RequestsManage => "requests.manage",
+            Self::RequestsRefuse => "requests.refuse",
         }
     }
 

@@ -14,12 +14,14 @@
 //! - [`access`]: what a role may do and which categories it may see.
 //! - [`consent`]: the consent ledger's events and how they fold into current state.
 //! - [`decision`]: may this subject's data be used for this purpose, channel and message.
+//! - [`dsr`]: data-subject requests: Art. 12(3) deadlines and the request state machine.
 
 pub mod access;
 pub mod consent;
 pub mod crypto;
 pub mod decision;
 pub mod disclosure;
+pub mod dsr;
 pub mod identifier;
 pub mod ids;
 pub mod records;

@@ -25,6 +25,10 @@ pub const ROLE_PERMISSIONS: &[&str] = &[
     "disclosures.read",
     "disclosures.write",
     "disclosures.approve",
+    "requests.read",
+    "requests.write",
+    "requests.manage",
+    "requests.refuse",
 ];
 /// How material changes can be announced.
 const ANNOUNCE_CHANNELS: &[&str] = &["email", "website"];

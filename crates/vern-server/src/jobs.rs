@@ -141,6 +141,23 @@ impl Runner {
                 }) as HandlerFuture
             }),
         );
+        runner.register(
+            crate::vault::KIND_DSR_REMINDER,
+            Arc::new(|vault: Arc<Vault>, job: JobRow| {
+                Box::pin(async move {
+                    #[derive(serde::Deserialize)]
+                    struct Payload {
+                        request: uuid::Uuid,
+                    }
+                    let p: Payload =
+                        serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+                    vault
+                        .remind_request(p.request)
+                        .await
+                        .map_err(|e| e.to_string())
+                }) as HandlerFuture
+            }),
+        );
         runner
     }
 

@@ -80,6 +80,10 @@ pub fn base() -> OpenApi {
             "decisions",
             "May this be done: purpose, channel and message class",
         ),
+        (
+            "requests",
+            "Data-subject requests: receipt, identity, deadlines, outcomes",
+        ),
         ("operations", "Health, readiness, metrics and this document"),
     ]
     .into_iter()
@@ -164,6 +168,9 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             let mut codes: Vec<&str> = vec!["500", "503"];
             if secured {
                 codes.extend(["401", "403", "404"]);
+            } else if has_path_params {
+                // A public resource named in the path (a verification link) may not exist.
+                codes.push("404");
             }
             if has_body {
                 codes.extend(["400", "413", "415", "422"]);

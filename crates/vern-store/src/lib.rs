@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod model;
 pub mod outbox;
 pub mod policy_versions;
+pub mod requests;
 pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -45,6 +46,9 @@ pub use outbox::{
 pub use policy_versions::{
     FanoutProgress, FanoutSubject, NoticeCounts, NoticeRow, PolicyVersionRow, PolicyVersionStore,
     ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,
+};
+pub use requests::{
+    RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,
 };
 pub use retention::{
     EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,

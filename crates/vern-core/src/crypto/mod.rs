@@ -37,6 +37,11 @@ pub use seal::{Aad, open, seal};
 pub use signing::ReceiptSigningKey;
 pub use token::{TOKEN_PREFIX, constant_time_eq, generate_token, hash_token};
 
+/// Fills `out` from the operating system's CSPRNG (references, one-time codes).
+pub fn random_bytes(out: &mut [u8]) {
+    primitives::fill_random(out);
+}
+
 /// What can go wrong in this module. Messages say what failed, never with which secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {

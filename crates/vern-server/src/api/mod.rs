@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod policy;
 pub mod public;
 pub mod records;
+pub mod requests;
 pub mod retention;
 pub mod subjects;
 pub mod tokens;
@@ -80,6 +81,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(consent::record_grounds))
         .routes(routes!(consent::set_restriction))
         .routes(routes!(consent::jwks))
+        .routes(routes!(requests::submit_request, requests::list_requests))
+        .routes(routes!(requests::get_request))
+        .routes(routes!(requests::act_on_request))
+        .routes(routes!(
+            requests::verification_page,
+            requests::verify_request
+        ))
         .routes(routes!(decisions::decide))
         .routes(routes!(events::ingest_events))
         .routes(routes!(events::event_drops))

@@ -28,6 +28,56 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "nb",
         include_str!("templates/policy_notice.nb.txt"),
     ),
+    (
+        "dsr_verify",
+        "en",
+        include_str!("templates/dsr_verify.en.txt"),
+    ),
+    (
+        "dsr_verify",
+        "nb",
+        include_str!("templates/dsr_verify.nb.txt"),
+    ),
+    (
+        "dsr_receipt",
+        "en",
+        include_str!("templates/dsr_receipt.en.txt"),
+    ),
+    (
+        "dsr_receipt",
+        "nb",
+        include_str!("templates/dsr_receipt.nb.txt"),
+    ),
+    (
+        "dsr_extended",
+        "en",
+        include_str!("templates/dsr_extended.en.txt"),
+    ),
+    (
+        "dsr_extended",
+        "nb",
+        include_str!("templates/dsr_extended.nb.txt"),
+    ),
+    (
+        "dsr_completed",
+        "en",
+        include_str!("templates/dsr_completed.en.txt"),
+    ),
+    (
+        "dsr_completed",
+        "nb",
+        include_str!("templates/dsr_completed.nb.txt"),
+    ),
+    (
+        "dsr_refused",
+        "en",
+        include_str!("templates/dsr_refused.en.txt"),
+    ),
+    (
+        "dsr_refused",
+        "nb",
+        include_str!("templates/dsr_refused.nb.txt"),
+    ),
 ];
 
 /// The languages every template exists in.

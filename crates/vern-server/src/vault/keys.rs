@@ -26,6 +26,8 @@ impl Vault {
         self.rotate_keyring_key::<ReceiptSigningKey>(&current)
             .await?;
         self.rotate_keyring_key::<OutboxKey>(&current).await?;
+        self.rotate_keyring_key::<super::requests::DsrCaseKey>(&current)
+            .await?;
         let mut moved = 0u64;
         loop {
             let rows = self

@@ -27,6 +27,8 @@ mod policy_versions;
 pub mod policy_versions_types;
 mod receipts;
 mod records;
+mod requests;
+pub mod requests_types;
 mod retention;
 mod retention_forecast;
 pub mod retention_types;
@@ -58,6 +60,8 @@ pub use outbox::{MailView, OutboxView};
 pub use policy_versions::{KIND_POLICY_NOTICES, NOTICE_BATCH, PolicySet};
 pub use policy_versions_types::*;
 pub use receipts::RECEIPT_KEYRING_ENTRY;
+pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
+pub use requests_types::*;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
 pub use types::*;
@@ -81,6 +85,9 @@ pub enum VaultError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many attempts in a window; try later.
+    #[error("rate limited: {0}")]
+    RateLimited(String),
     /// A fault of the server or the database; the text is for logs, not for clients.
     #[error("internal: {0}")]
     Internal(String),
@@ -132,6 +139,10 @@ pub struct Vault {
     outbox: OutboxKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
+    /// Seals data-subject request case files (see `requests`).
+    dsr_key: requests::DsrCaseKey,
+    /// Base URL of links in letters (`https://vern.example.com`).
+    public_url: std::sync::RwLock<String>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -184,6 +195,8 @@ impl Vault {
         let receipts: ReceiptSigningKey =
             keyring::load(&store, &master, &previous, clock.now()).await?;
         let outbox: OutboxKey = keyring::load(&store, &master, &previous, clock.now()).await?;
+        let dsr_key: requests::DsrCaseKey =
+            keyring::load(&store, &master, &previous, clock.now()).await?;
         let versions = policy_versions::load_or_record(
             &store,
             DEFAULT_TENANT,
@@ -203,6 +216,8 @@ impl Vault {
             outbox,
             clock,
             tenant: DEFAULT_TENANT,
+            dsr_key,
+            public_url: std::sync::RwLock::new("http://127.0.0.1:8080".to_owned()),
         })
     }
 
@@ -210,6 +225,22 @@ impl Vault {
     pub fn with_tenant(mut self, tenant: Uuid) -> Self {
         self.tenant = tenant;
         self
+    }
+
+    /// Sets the base URL of links in letters (the server's public address).
+    pub fn set_public_url(&self, url: &str) {
+        let mut guard = self
+            .public_url
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = url.trim_end_matches('/').to_owned();
+    }
+
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn store(&self) -> &SqlStore {

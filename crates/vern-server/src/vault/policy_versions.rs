@@ -423,10 +423,10 @@ impl Vault {
         let set = self.snapshot();
         let v = set.find(id).ok_or(VaultError::NotFound("policy version"))?;
         let in_force = set.at(self.now()).is_some_and(|c| c.row.id == id);
-        self.view_of(&v.row, in_force).await
+        self.version_view_of(&v.row, in_force).await
     }
 
-    async fn view_of(
+    async fn version_view_of(
         &self,
         row: &PolicyVersionRow,
         in_force: bool,
@@ -470,7 +470,10 @@ impl Vault {
         let current = set.at(self.now()).map(|v| v.row.id);
         let mut out = Vec::with_capacity(set.versions.len());
         for v in &set.versions {
-            out.push(self.view_of(&v.row, Some(v.row.id) == current).await?);
+            out.push(
+                self.version_view_of(&v.row, Some(v.row.id) == current)
+                    .await?,
+            );
         }
         Ok(out)
     }

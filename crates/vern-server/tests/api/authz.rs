@@ -15,6 +15,8 @@ struct Fixture {
     record: String,
     identifier: String,
     token: String,
+    /// A data-subject request in progress (verified by staff at entry).
+    request: String,
 }
 
 async fn fixture(app: &TestApp, n: usize) -> Fixture {
@@ -32,11 +34,23 @@ async fn fixture(app: &TestApp, n: usize) -> Fixture {
         )
         .await;
     let token = id_of(&r.json::<Value>().await.unwrap());
+    let r = app
+        .post(
+            &app.admin_token,
+            "/v1/requests",
+            &json!({"rights": ["access"], "lang": "en", "channel": "phone",
+                    "identifiers": [{"kind": "email", "value": format!("fixture{n}@example.com")}],
+                    "staff_verification": "called from the number on file"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let request = id_of(&r.json::<Value>().await.unwrap());
     Fixture {
         subject,
         record,
         identifier,
         token,
+        request,
     }
 }
 
@@ -94,6 +108,13 @@ const MATRIX: &[(&str, &[&str])] = &[
     // The outbox is administrative (`tokens.manage`).
     ("listOutbox", &["admin"]),
     ("sendTestMail", &["admin"]),
+    // Requests: `requests.write` (admin, dpo, support, service); reading and handling
+    // `requests.read`/`requests.manage` (admin, dpo, support); refusing `requests.refuse`.
+    ("submitRequest", &["admin", "dpo", "support", "service"]),
+    ("listRequests", &["admin", "dpo", "support"]),
+    ("getRequest", &["admin", "dpo", "support"]),
+    ("actOnRequest (extend)", &["admin", "dpo", "support"]),
+    ("actOnRequest (refuse)", &["admin", "dpo"]),
 ];
 
 fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
@@ -222,6 +243,29 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             Method::POST,
             "/v1/outbox/test".into(),
             Some(json!({"to": format!("ops{n}@example.com")})),
+        ),
+        "submitRequest" => (
+            Method::POST,
+            "/v1/requests".into(),
+            Some(
+                json!({"rights": ["erasure"], "lang": "nb", "channel": "api",
+                        "identifiers": [{"kind": "email", "value": format!("req{n}@example.com")}]}),
+            ),
+        ),
+        "listRequests" => (Method::GET, "/v1/requests".into(), None),
+        "getRequest" => (Method::GET, format!("/v1/requests/{}", f.request), None),
+        "actOnRequest (extend)" => (
+            Method::POST,
+            format!("/v1/requests/{}/actions", f.request),
+            Some(json!({"action": "extend", "months": 1, "reason": "many requests at once"})),
+        ),
+        "actOnRequest (refuse)" => (
+            Method::POST,
+            format!("/v1/requests/{}/actions", f.request),
+            Some(
+                json!({"action": "refuse", "reason": "the tenth identical request this month",
+                        "legal_basis": "GDPR Art. 12(5)(b)"}),
+            ),
         ),
         other => panic!("no call for {other}"),
     }

@@ -153,6 +153,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("bind");
     let port = listener.local_addr().expect("addr").port();
+    vault.set_public_url(&format!("http://127.0.0.1:{port}"));
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(vern_server::serve(listener, state, async {
         let _ = rx.await;

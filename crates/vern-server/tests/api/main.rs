@@ -17,6 +17,8 @@ mod outbox;
 mod policy_versions;
 mod receipts;
 mod records;
+mod requests;
+mod requests_mail;
 mod retention;
 mod smtp_sink;
 mod subjects;

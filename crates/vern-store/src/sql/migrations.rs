@@ -48,6 +48,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0005", 5, "import_progress"),
     embed!("sqlite", "0006", 6, "outbox"),
     embed!("sqlite", "0009", 9, "policy_versions"),
+    embed!("sqlite", "0010", 10, "requests"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
@@ -57,6 +58,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0005", 5, "import_progress"),
     embed!("postgres", "0006", 6, "outbox"),
     embed!("postgres", "0009", 9, "policy_versions"),
+    embed!("postgres", "0010", 10, "requests"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
 pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];

@@ -80,6 +80,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port when listening on :0.
     println!("vern listening on http://{local}");
     tracing::info!(%local, "listening");
+    // Links in letters: VERN_PUBLIC_URL behind a proxy, else the address listened on.
+    match std::env::var("VERN_PUBLIC_URL") {
+        Ok(url) if !url.is_empty() => vault.set_public_url(&url),
+        _ => vault.set_public_url(&format!("http://{local}")),
+    }
     let vault = Arc::new(vault);
     let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
     let mailer = match &args.smtp_url {

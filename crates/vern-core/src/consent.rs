@@ -116,18 +116,34 @@ pub struct ConsentStatus {
     pub at: i64,
     pub expires_at: Option<i64>,
     pub event_id: Uuid,
+    /// From this time the consent needs renewal: a published policy version widened what it
+    /// covers (its effective date). Cleared by the key's next event.
+    pub renewal_due_at: Option<i64>,
 }
 
 impl ConsentStatus {
-    /// Whether the consent stands at `now`: granted or renewed and not past its expiry.
+    /// Whether the consent counts at `now`: granted or renewed, not past its expiry, and not
+    /// waiting for a renewal that a policy change made necessary.
     pub fn is_active(&self, now: i64) -> bool {
+        self.is_standing(now) && !self.needs_renewal(now)
+    }
+
+    /// Granted or renewed and not past its expiry: what can be renewed, and what an expiry
+    /// sweep leaves alone (a consent waiting for renewal has not lapsed).
+    pub fn is_standing(&self, now: i64) -> bool {
         self.action.grants() && self.expires_at.is_none_or(|e| now < e)
     }
 
+    /// A standing consent whose purpose widened with a policy version in force at `now`.
+    pub fn needs_renewal(&self, now: i64) -> bool {
+        self.is_standing(now) && self.renewal_due_at.is_some_and(|r| now >= r)
+    }
+
     /// What a reader should report at `now`: an expired grant reads as `expired` even before a
-    /// sweep has recorded the event.
+    /// sweep has recorded the event. (A grant needing renewal still reads as granted here;
+    /// [`Self::needs_renewal`] says it does not count.)
     pub fn effective_action(&self, now: i64) -> ConsentAction {
-        if self.action.grants() && !self.is_active(now) {
+        if self.action.grants() && !self.is_standing(now) {
             ConsentAction::Expired
         } else {
             self.action
@@ -175,6 +191,7 @@ impl ConsentState {
             at: event.at,
             expires_at: event.expires_at,
             event_id: event.id,
+            renewal_due_at: None,
         };
         match self
             .entries
@@ -274,9 +291,10 @@ pub fn plan_events(
     };
     let mut events = Vec::with_capacity(channels.len());
     for channel in channels {
+        // A consent waiting for renewal after a policy change is exactly what may be renewed.
         let active = current
             .get(scope, &channel)
-            .is_some_and(|s| s.is_active(now));
+            .is_some_and(|s| s.is_standing(now));
         match action {
             ConsentAction::Renewed if !active => return Err(ConsentError::NothingToRenew),
             ConsentAction::Expired if !active => return Err(ConsentError::NothingToExpire),
@@ -310,7 +328,7 @@ pub fn lapsed(state: &ConsentState, now: i64) -> impl Iterator<Item = &ConsentEn
     state
         .entries()
         .iter()
-        .filter(move |e| e.status.action.grants() && !e.status.is_active(now))
+        .filter(move |e| e.status.action.grants() && !e.status.is_standing(now))
 }
 
 /// RFC 3339 for an optional microsecond time (reports and receipts).

@@ -64,6 +64,8 @@ pub enum Reason {
     NoConsent,
     ConsentWithdrawn,
     ConsentExpired,
+    /// A policy change widened the consent's purpose; it must be renewed.
+    ConsentRenewalNeeded,
 }
 
 impl Reason {
@@ -87,6 +89,7 @@ impl Reason {
             Self::NoConsent => "no_consent",
             Self::ConsentWithdrawn => "consent_withdrawn",
             Self::ConsentExpired => "consent_expired",
+            Self::ConsentRenewalNeeded => "consent_renewal_needed",
         }
     }
 
@@ -102,7 +105,10 @@ impl Reason {
             Self::Suppressed => "suppressed",
             Self::Objected => "objected",
             Self::Restricted => "restricted",
-            Self::NoConsent | Self::ConsentWithdrawn | Self::ConsentExpired => "no_consent",
+            Self::NoConsent
+            | Self::ConsentWithdrawn
+            | Self::ConsentExpired
+            | Self::ConsentRenewalNeeded => "no_consent",
             _ => "not_applicable",
         }
     }
@@ -116,7 +122,7 @@ pub fn bucket_of(code: &str) -> &'static str {
         .map_or("not_applicable", |r| r.bucket())
 }
 
-const ALL_REASONS: [Reason; 18] = [
+const ALL_REASONS: [Reason; 19] = [
     Reason::LegalBasis,
     Reason::ConsentGiven,
     Reason::ExistingCustomer,
@@ -135,6 +141,7 @@ const ALL_REASONS: [Reason; 18] = [
     Reason::NoConsent,
     Reason::ConsentWithdrawn,
     Reason::ConsentExpired,
+    Reason::ConsentRenewalNeeded,
 ];
 
 /// A subject's objections (Art. 21) as the decision needs them.
@@ -328,6 +335,8 @@ fn consent_holds(policy: &Policy, input: &DecisionInput<'_>, scope: &str) -> Res
     let check = |channel: &str| -> Result<(), Reason> {
         match input.consent.get(scope, channel) {
             None => Err(Reason::NoConsent),
+            // A policy version widened what this consent covers: it counts again once renewed.
+            Some(s) if s.needs_renewal(input.now) => Err(Reason::ConsentRenewalNeeded),
             Some(s) => match s.effective_action(input.now) {
                 ConsentAction::Granted | ConsentAction::Renewed => Ok(()),
                 ConsentAction::Withdrawn => Err(Reason::ConsentWithdrawn),

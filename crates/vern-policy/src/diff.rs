@@ -59,6 +59,7 @@
 //! internal access control (Art. 32), not something the notice promises, so role changes are
 //! editorial but still listed for review.
 
+mod audience;
 mod document;
 mod entities;
 mod purposes;
@@ -75,6 +76,8 @@ use crate::ropa::leaf_categories;
 use crate::{CalendarDuration, Policy, category_covers};
 
 use ChangeClass::{Editorial, Material};
+
+pub use audience::{Audience, audience};
 
 /// How a change must be published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

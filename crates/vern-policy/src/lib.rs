@@ -35,6 +35,8 @@ pub struct Policy {
     pub raw: RawPolicy,
     /// SHA-256 of the file's bytes, hex: identifies this exact version.
     pub content_hash: String,
+    /// The text it was parsed from (stored with each published version).
+    pub source: std::sync::Arc<str>,
     index: Index,
 }
 
@@ -97,6 +99,7 @@ impl Policy {
         let policy = Policy {
             index: Index::build(&raw),
             content_hash: hex(&Sha256::digest(source.as_bytes())),
+            source: std::sync::Arc::from(source),
             raw,
         };
         Ok((policy, diagnostics))

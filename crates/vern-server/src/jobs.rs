@@ -124,6 +124,26 @@ impl Runner {
             }),
         );
         runner.register(
+            crate::vault::KIND_POLICY_NOTICES,
+            Arc::new(|vault: Arc<Vault>, job: JobRow| {
+                Box::pin(async move {
+                    let payload: serde_json::Value =
+                        serde_json::from_str(&job.payload).map_err(|e| e.to_string())?;
+                    let version = payload["version_id"]
+                        .as_str()
+                        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                        .ok_or_else(|| "payload without version_id".to_owned())?;
+                    let email = payload["email"].as_bool().unwrap_or(true);
+                    let queued = vault
+                        .fan_out_notices(version, email, crate::vault::NOTICE_BATCH, |_| {})
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    tracing::info!(%version, queued, "policy change notices queued");
+                    Ok(())
+                }) as HandlerFuture
+            }),
+        );
+        runner.register(
             crate::vault::KIND_DSR_REMINDER,
             Arc::new(|vault: Arc<Vault>, job: JobRow| {
                 Box::pin(async move {
@@ -310,7 +330,16 @@ impl Runner {
     /// Schedules and runs jobs until `shutdown` resolves.
     pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
+        let mut refreshed = std::time::Instant::now();
         loop {
+            // Versions published on another node become known here, at most once a poll
+            // (they are published days ahead of taking effect, so the delay does not matter).
+            if refreshed.elapsed() >= self.config.poll {
+                refreshed = std::time::Instant::now();
+                if let Err(e) = self.vault.refresh_policies().await {
+                    tracing::warn!(error = %e, "could not refresh policy versions");
+                }
+            }
             if let Err(e) = self.schedule_due().await {
                 tracing::warn!(error = %e, "could not schedule the retention sweep");
             }

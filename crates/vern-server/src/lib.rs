@@ -88,7 +88,7 @@ impl AppState {
 /// The whole application: API routes, operational endpoints and every layer.
 pub fn router(state: AppState) -> Router {
     let (routes, doc) = api::openapi_router().split_for_parts();
-    let doc = openapi::document_json(doc, state.vault.policy());
+    let doc = openapi::document_json(doc, &state.vault.policy());
     let doc_json = api::health::OpenApiJson(Arc::new(doc.to_string()));
     let config = state.config.clone();
     routes

@@ -69,6 +69,10 @@ pub fn base() -> OpenApi {
         ),
         ("audit", "The hash-chained audit log"),
         (
+            "policy",
+            "Policy versions, change notices, sub-processors and processor customers",
+        ),
+        (
             "consent",
             "Consent ledger, objections, restriction and the auditors' export",
         ),

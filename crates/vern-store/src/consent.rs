@@ -78,6 +78,10 @@ pub struct ConsentStateRow {
     pub expires_at: Option<i64>,
     pub event_id: Uuid,
     pub seq: i64,
+    /// Set when a published policy version widened what this consent covers: from this time
+    /// (the version's effective date) the consent no longer counts until the key's next event.
+    #[serde(default)]
+    pub renewal_due_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

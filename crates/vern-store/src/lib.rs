@@ -27,6 +27,7 @@ pub mod import;
 pub mod jobs;
 pub mod model;
 pub mod outbox;
+pub mod policy_versions;
 pub mod requests;
 pub mod retention;
 mod sql;
@@ -43,6 +44,10 @@ pub use jobs::{JobRow, JobStore};
 pub use model::*;
 pub use outbox::{
     MAIL_MAX_ATTEMPTS, MAIL_SEND_JOB, NewOutboxMessage, OutboxRow, OutboxStore, outbox_state,
+};
+pub use policy_versions::{
+    FanoutProgress, FanoutSubject, NoticeCounts, NoticeRow, PolicyVersionRow, PolicyVersionStore,
+    ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,
 };
 pub use requests::{
     RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,

@@ -174,6 +174,7 @@ proptest! {
                         at: e.at,
                         expires_at: e.expires_at,
                         event_id: e.id,
+                        renewal_due_at: None,
                     },
                 });
             }

@@ -13,6 +13,7 @@ pub mod identifiers;
 pub mod jobs;
 pub mod lookup;
 pub mod outbox;
+pub mod policy;
 pub mod public;
 pub mod records;
 pub mod requests;
@@ -68,6 +69,12 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(disclosures::list_subject_disclosures))
         .routes(routes!(public::subprocessors_json))
         .routes(routes!(public::subprocessors_html))
+        .routes(routes!(policy::publish_version, policy::list_versions))
+        .routes(routes!(policy::public_notices))
+        .routes(routes!(policy::add_subprocessor))
+        .routes(routes!(policy::add_customer, policy::list_customers))
+        .routes(routes!(policy::list_sp_notices))
+        .routes(routes!(policy::record_objection, policy::list_objections))
         .routes(routes!(consent::record_consent, consent::get_consents))
         .routes(routes!(consent::consent_history))
         .routes(routes!(consent::export_consents))

@@ -29,6 +29,9 @@ pub struct SubprocessorEntry {
     /// The processor that engages this sub-processor.
     pub processor: Option<String>,
     pub categories: Vec<String>,
+    /// For one announced in a published policy version not yet in force: when it starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
@@ -47,8 +50,28 @@ pub enum Lang {
 }
 
 fn entries(state: &AppState, lang: &str) -> Vec<SubprocessorEntry> {
-    let policy = state.vault().policy();
+    let current = state.vault().policy();
     let today = state.vault().clock().now().date();
+    let mut out = processors(&current, lang, today, None);
+    // Announced ones (a scheduled version adds them) are listed with their start date: the
+    // overview is where customers and subjects learn of them in advance.
+    for (policy, starts) in state.vault().scheduled_policies() {
+        let starts = starts.date().to_string();
+        for e in processors(&policy, lang, today, Some(starts)) {
+            if !out.iter().any(|o| o.id == e.id) {
+                out.push(e);
+            }
+        }
+    }
+    out
+}
+
+fn processors(
+    policy: &vern_policy::Policy,
+    lang: &str,
+    today: time::Date,
+    starts_at: Option<String>,
+) -> Vec<SubprocessorEntry> {
     policy
         .raw
         .recipients
@@ -82,6 +105,7 @@ fn entries(state: &AppState, lang: &str) -> Vec<SubprocessorEntry> {
                     .iter()
                     .map(|c| c.get_ref().clone())
                     .collect(),
+                starts_at: starts_at.clone(),
             }
         })
         .collect()

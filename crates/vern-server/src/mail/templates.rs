@@ -19,6 +19,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("templates/smtp_test.nb.txt"),
     ),
     (
+        "policy_notice",
+        "en",
+        include_str!("templates/policy_notice.en.txt"),
+    ),
+    (
+        "policy_notice",
+        "nb",
+        include_str!("templates/policy_notice.nb.txt"),
+    ),
+    (
         "dsr_verify",
         "en",
         include_str!("templates/dsr_verify.en.txt"),

@@ -44,6 +44,7 @@ pub(crate) fn core_state(rows: &[ConsentStateRow]) -> ConsentState {
                         at: r.at,
                         expires_at: r.expires_at,
                         event_id: r.event_id,
+                        renewal_due_at: r.renewal_due_at,
                     },
                 })
             })
@@ -134,7 +135,8 @@ impl Vault {
                 "expected 1 to 200 characters naming the form, surface or API client",
             ));
         }
-        let scope = self.policy.consent_scope(&input.scope).ok_or_else(|| {
+        let policy = self.policy();
+        let scope = policy.consent_scope(&input.scope).ok_or_else(|| {
             VaultError::field(
                 "scope",
                 "unknown_consent_scope",
@@ -145,7 +147,7 @@ impl Vault {
             .language
             .clone()
             .or_else(|| {
-                self.policy
+                self.policy()
                     .raw
                     .languages
                     .get_ref()
@@ -160,14 +162,14 @@ impl Vault {
                 "the consent text is not published in this language",
             ));
         }
-        let notice_hash = hex(&Sha256::digest(self.policy.text(&scope.text, &lang)));
+        let notice_hash = hex(&Sha256::digest(self.policy().text(&scope.text, &lang)));
         let rows = self
             .store
             .consent_state(self.tenant, subject)
             .await
             .map_err(VaultError::store("subject"))?;
         let planned = rules::plan_events(
-            &self.policy,
+            &self.policy(),
             &core_state(&rows),
             &input.scope,
             input.channel.as_deref(),
@@ -199,7 +201,7 @@ impl Vault {
                 action: e.action.as_str().to_owned(),
                 at: e.at,
                 expires_at: e.expires_at,
-                policy_hash: self.policy.content_hash.clone(),
+                policy_hash: self.policy().content_hash.clone(),
                 notice_hash: notice_hash.clone(),
                 collection_point: point.to_owned(),
                 method: method.as_str().to_owned(),
@@ -301,8 +303,13 @@ impl Vault {
             .map(|e| ConsentStateView {
                 scope: e.scope.clone(),
                 channel: e.channel.clone(),
-                status: e.status.effective_action(now).as_str().to_owned(),
+                status: if e.status.needs_renewal(now) {
+                    "renewal_needed".to_owned()
+                } else {
+                    e.status.effective_action(now).as_str().to_owned()
+                },
                 active: e.status.is_active(now),
+                renewal_due_at: e.status.renewal_due_at.map(time_of),
                 since: time_of(e.status.at),
                 expires_at: e.status.expires_at.map(time_of),
                 event_id: e.status.event_id,
@@ -404,7 +411,7 @@ impl Vault {
                         // When the validity ended, which is what the proof is about.
                         at: r.expires_at.unwrap_or(now),
                         expires_at: None,
-                        policy_hash: self.policy.content_hash.clone(),
+                        policy_hash: self.policy().content_hash.clone(),
                         // No text was shown: the hash of nothing.
                         notice_hash: hex(&Sha256::digest(b"")),
                         collection_point: "vern:expiry-sweep".to_owned(),

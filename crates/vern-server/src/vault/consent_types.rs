@@ -82,10 +82,15 @@ pub struct ConsentRecorded {
 pub struct ConsentStateView {
     pub scope: String,
     pub channel: String,
-    /// `granted`, `renewed`, `withdrawn`, or `expired` (also when `valid_for` ran out).
+    /// `granted`, `renewed`, `withdrawn`, `expired` (also when `valid_for` ran out), or
+    /// `renewal_needed` (a policy version in force widened what the consent covers).
     pub status: String,
     /// Whether the consent stands now.
     pub active: bool,
+    /// When a published policy version makes this consent need renewal (its effective date).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub renewal_due_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub since: OffsetDateTime,

@@ -110,11 +110,11 @@ impl Vault {
                     return Ok(DecisionView {
                         allowed: false,
                         basis: self
-                            .policy
+                            .policy()
                             .purpose(&req.purpose)
                             .map(|p| legal_basis_name(*p.legal_basis.get_ref()).to_owned()),
                         reason: UNKNOWN_SUBJECT.to_owned(),
-                        policy_version: self.policy.content_hash.clone(),
+                        policy_version: self.policy().content_hash.clone(),
                         decision_id: new_id(),
                         subject_id: Some(id),
                     });
@@ -148,12 +148,12 @@ impl Vault {
             address,
             now: self.now(),
         };
-        let d = decision::decide(&self.policy, &input);
+        let d = decision::decide(&self.policy(), &input);
         Ok(DecisionView {
             allowed: d.allowed,
             basis: d.basis.map(str::to_owned),
             reason: d.reason.as_str().to_owned(),
-            policy_version: self.policy.content_hash.clone(),
+            policy_version: self.policy().content_hash.clone(),
             decision_id: new_id(),
             subject_id: subject,
         })
@@ -164,7 +164,7 @@ impl Vault {
         let Some((local, _)) = email.rsplit_once('@') else {
             return false;
         };
-        self.policy.purpose(purpose).is_some_and(|p| {
+        self.policy().purpose(purpose).is_some_and(|p| {
             p.gates.iter().any(|g| {
                 g.role_addresses
                     .iter()

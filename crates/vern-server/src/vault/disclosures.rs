@@ -124,7 +124,7 @@ impl Vault {
             legal_decision: decision.as_ref(),
             on: now.date(),
         };
-        let checked = disclosure::check_disclosure(self.policy(), &request).map_err(|errors| {
+        let checked = disclosure::check_disclosure(&self.policy(), &request).map_err(|errors| {
             VaultError::Validation(
                 errors
                     .into_iter()

@@ -98,7 +98,7 @@ impl Vault {
         gpc: bool,
     ) -> VaultResult<IngestSummary> {
         self.require(who, Permission::SubjectsWrite)?;
-        if self.policy.purpose(&batch.purpose).is_none() {
+        if self.policy().purpose(&batch.purpose).is_none() {
             return Err(VaultError::field(
                 "purpose",
                 "unknown_purpose",
@@ -148,7 +148,7 @@ impl Vault {
                     continue;
                 };
                 let d = decision::decide(
-                    &self.policy,
+                    &self.policy(),
                     &DecisionInput {
                         purpose: &batch.purpose,
                         channel: e.channel.as_deref(),
@@ -280,7 +280,7 @@ impl Vault {
 
     /// Whether withdrawing `scope` opts out of a profiling purpose (its basis or a gate).
     pub(crate) fn scope_feeds_profiling(&self, scope: &str) -> bool {
-        self.policy.raw.purposes.iter().any(|p| {
+        self.policy().raw.purposes.iter().any(|p| {
             p.profiling
                 && (p
                     .consent_scope

@@ -93,8 +93,8 @@ impl Vault {
         if kind.starts_with("external:") {
             return true;
         }
-        let mut named = self
-            .policy
+        let policy = self.policy();
+        let mut named = policy
             .raw
             .categories
             .iter()
@@ -102,13 +102,12 @@ impl Vault {
             .filter(|id| id.rsplit('.').next() == Some(kind))
             .peekable();
         if named.peek().is_none() {
-            return self
-                .policy
+            return policy
                 .role(&who.role)
                 .is_some_and(|r| r.categories.get_ref().iter().any(|c| c.get_ref() == "*"));
         }
         named.any(|id| {
-            self.policy
+            policy
                 .categories_under(id)
                 .any(|c| self.can_category(who, c.id.get_ref()))
         })

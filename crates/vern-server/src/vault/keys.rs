@@ -15,7 +15,7 @@ impl Vault {
     /// keys moved. Admin roles only. Safe to run while serving and to re-run after a crash:
     /// each batch is one store call that only replaces rows still under the old key.
     pub async fn rotate_keys(&self, who: &Principal, batch: u32) -> VaultResult<u64> {
-        if !self.policy.role(&who.role).is_some_and(|r| r.admin) {
+        if !self.policy().role(&who.role).is_some_and(|r| r.admin) {
             return Err(VaultError::Forbidden(format!(
                 "the role `{}` may not rotate keys",
                 who.role

@@ -24,6 +24,8 @@ mod keyring;
 mod keys;
 mod objections;
 mod outbox;
+mod policy_versions;
+pub mod policy_versions_types;
 mod receipts;
 mod records;
 mod requests;
@@ -32,6 +34,7 @@ mod retention;
 mod retention_forecast;
 pub mod retention_types;
 mod subjects;
+mod subprocessors;
 mod tokens;
 pub mod types;
 
@@ -56,6 +59,8 @@ pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalD
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use jobs::JobView;
 pub use outbox::{MailView, OutboxView};
+pub use policy_versions::{KIND_POLICY_NOTICES, NOTICE_BATCH, PolicySet};
+pub use policy_versions_types::*;
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
 pub use requests_types::*;
@@ -122,7 +127,10 @@ pub type VaultResult<T> = Result<T, VaultError>;
 /// See the module documentation.
 pub struct Vault {
     store: SqlStore,
-    policy: Arc<Policy>,
+    /// Every stored policy version, each with its compiled retention plan; the one in force at
+    /// the vault's `now` answers (see `policy_versions`). Swapped whole on publish/refresh.
+    versions: std::sync::RwLock<Arc<PolicySet>>,
+    fallback: Arc<policy_versions::ActiveVersion>,
     master: MasterKey,
     /// Earlier master keys, to unwrap keys that rotation has not reached yet.
     previous: Vec<MasterKey>,
@@ -133,8 +141,6 @@ pub struct Vault {
     outbox: OutboxKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
-    /// The policy's retention rules, compiled once (see `vern_core::retention`).
-    retention: Arc<vern_core::retention::RetentionPlan>,
     /// Seals data-subject request case files (see `requests`).
     dsr_key: requests::DsrCaseKey,
     /// Base URL of links in letters (`https://vern.example.com`).
@@ -155,6 +161,9 @@ impl Vault {
     /// Opens the vault over a migrated store: loads the blind-index key from the keyring, or
     /// creates it on first start. Two processes starting at once agree on one key, because the
     /// keyring insert keeps whichever row was stored first.
+    ///
+    /// The given policy becomes a stored version if no stored version has its text (see
+    /// `policy_versions::load_or_record`); the version in force answers every request.
     pub async fn open(
         store: SqlStore,
         policy: Arc<Policy>,
@@ -162,18 +171,48 @@ impl Vault {
         previous: Vec<MasterKey>,
         clock: Arc<dyn Clock>,
     ) -> VaultResult<Vault> {
+        Self::open_inner(store, policy, master, previous, clock, true).await
+    }
+
+    /// Like [`Vault::open`], but the given policy is only recorded into an empty store: the
+    /// stored versions are used as they are (for `vern policy publish`, which must not put the
+    /// configured file in force on the way).
+    pub async fn open_stored(
+        store: SqlStore,
+        policy: Arc<Policy>,
+        master: MasterKey,
+        previous: Vec<MasterKey>,
+        clock: Arc<dyn Clock>,
+    ) -> VaultResult<Vault> {
+        Self::open_inner(store, policy, master, previous, clock, false).await
+    }
+
+    async fn open_inner(
+        store: SqlStore,
+        policy: Arc<Policy>,
+        master: MasterKey,
+        previous: Vec<MasterKey>,
+        clock: Arc<dyn Clock>,
+        record: bool,
+    ) -> VaultResult<Vault> {
         let blind: BlindIndexKey = keyring::load(&store, &master, &previous, clock.now()).await?;
         let receipts: ReceiptSigningKey =
             keyring::load(&store, &master, &previous, clock.now()).await?;
         let outbox: OutboxKey = keyring::load(&store, &master, &previous, clock.now()).await?;
         let dsr_key: requests::DsrCaseKey =
             keyring::load(&store, &master, &previous, clock.now()).await?;
-        let retention = vern_core::retention::RetentionPlan::new(&policy)
-            .map_err(|e| VaultError::Internal(e.to_string()))?;
-        Ok(Vault {
-            retention: Arc::new(retention),
-            store,
+        let versions = policy_versions::load_or_record(
+            &store,
+            DEFAULT_TENANT,
             policy,
+            to_micros(clock.now()),
+            record,
+        )
+        .await?;
+        Ok(Vault {
+            fallback: policy_versions::fallback(&versions)?,
+            versions: std::sync::RwLock::new(Arc::new(versions)),
+            store,
             master,
             previous,
             blind,
@@ -226,8 +265,9 @@ impl Vault {
         &self.store
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// The policy version in force now (the vault's clock).
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy_at(self.now())
     }
 
     pub fn tenant(&self) -> Uuid {
@@ -265,7 +305,7 @@ impl Vault {
 
     /// Fails with 403 unless the role has `permission`.
     pub(crate) fn require(&self, who: &Principal, permission: Permission) -> VaultResult<()> {
-        if access::role_can(&self.policy, &who.role, permission) {
+        if access::role_can(&self.policy(), &who.role, permission) {
             Ok(())
         } else {
             Err(VaultError::Forbidden(format!(
@@ -277,13 +317,13 @@ impl Vault {
     }
 
     pub(crate) fn can_category(&self, who: &Principal, category: &str) -> bool {
-        access::role_can_access_category(&self.policy, &who.role, category)
+        access::role_can_access_category(&self.policy(), &who.role, category)
     }
 
     /// Whether the role may act at all: unknown roles (a token minted under an older policy)
     /// get nothing.
     pub fn role_exists(&self, role: &str) -> bool {
-        self.policy.role(role).is_some()
+        self.policy().role(role).is_some()
     }
 
     fn master_for(&self, kek_id: &[u8]) -> Option<&MasterKey> {

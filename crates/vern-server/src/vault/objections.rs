@@ -35,7 +35,8 @@ impl Vault {
         let target = match (&input.purpose, input.direct_marketing) {
             (None, true) => DIRECT_MARKETING.to_owned(),
             (Some(p), false) => {
-                let purpose = self.policy.purpose(p).ok_or_else(|| {
+                let policy = self.policy();
+                let purpose = policy.purpose(p).ok_or_else(|| {
                     VaultError::field("purpose", "unknown_purpose", "not a purpose of the policy")
                 })?;
                 if *purpose.objection.get_ref() == Objection::NotApplicable {
@@ -84,8 +85,8 @@ impl Vault {
             self.suppress_subject(who, subject, &SUPPRESSIBLE, "objection")
                 .await?;
         }
-        let stops_profiling =
-            target == DIRECT_MARKETING || self.policy.purpose(&target).is_some_and(|p| p.profiling);
+        let stops_profiling = target == DIRECT_MARKETING
+            || self.policy().purpose(&target).is_some_and(|p| p.profiling);
         if stops_profiling {
             self.purge_profile(who, subject, "objection").await?;
         }
@@ -108,7 +109,8 @@ impl Vault {
     ) -> VaultResult<()> {
         self.require(who, Permission::SubjectsWrite)?;
         self.require(who, Permission::AuditRead)?;
-        let purpose = self.policy.purpose(&input.purpose).ok_or_else(|| {
+        let policy = self.policy();
+        let purpose = policy.purpose(&input.purpose).ok_or_else(|| {
             VaultError::field("purpose", "unknown_purpose", "not a purpose of the policy")
         })?;
         if *purpose.objection.get_ref() != Objection::Relative || purpose.direct_marketing {

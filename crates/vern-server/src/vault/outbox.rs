@@ -141,7 +141,7 @@ impl Vault {
             "smtp_test",
             lang,
             json!({
-                "controller": self.policy.raw.controller.name.get_ref(),
+                "controller": self.policy().raw.controller.name.get_ref(),
                 "reference": reference.to_string(),
             }),
             None,

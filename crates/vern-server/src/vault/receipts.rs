@@ -21,7 +21,7 @@ impl Vault {
     /// The receipt for events just recorded (one scope, one action, one or more channels).
     pub(super) fn receipt(&self, events: &[ConsentEventView]) -> Option<String> {
         let first = events.first()?;
-        let policy = &self.policy;
+        let policy = &self.policy();
         let raw = &policy.raw;
         let scope = policy.consent_scope(&first.scope)?;
         let lang = raw

@@ -47,7 +47,7 @@ impl Vault {
         prefix: &str,
         r: &RecordInput,
     ) -> Result<&'static str, FieldError> {
-        let checked = check_record(&self.policy, subject_type, &core_input(r))
+        let checked = check_record(&self.policy(), subject_type, &core_input(r))
             .map_err(|e| field_error(prefix, e))?;
         self.check_event_times(prefix, r)?;
         if let (Some(c), Some(l)) = (r.collected_at, r.last_activity_at)
@@ -75,7 +75,7 @@ impl Vault {
             last_activity_at: None,
             originating_system: None,
         };
-        check_record(&self.policy, subject_type, &input).is_ok()
+        check_record(&self.policy(), subject_type, &input).is_ok()
     }
 
     /// Seals a record input into a row (and the plaintext view of it).

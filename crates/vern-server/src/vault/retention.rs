@@ -154,7 +154,7 @@ impl Vault {
             last_activity_at: row.last_activity_at.map(time_of),
             event_times: &events,
         };
-        let expiry = self.retention.evaluate(&facts, consents);
+        let expiry = self.retention_plan().evaluate(&facts, consents);
         row.expires_at = expiry.expires_at.map(to_micros);
         row.retention_rule = expiry.rule;
     }
@@ -173,9 +173,10 @@ impl Vault {
         prefix: &str,
         r: &RecordInput,
     ) -> Result<(), FieldError> {
+        let policy = self.policy();
         for name in r.event_times.keys() {
             let field = super::records::join(prefix, &format!("event_times.{name}"));
-            let Some(trigger) = self.policy.trigger(name) else {
+            let Some(trigger) = policy.trigger(name) else {
                 return Err(FieldError::new(
                     field,
                     "unknown_event",
@@ -232,7 +233,7 @@ impl Vault {
         }
         for (i, c) in input.categories.iter().enumerate() {
             let known = self
-                .policy
+                .policy()
                 .raw
                 .categories
                 .iter()
@@ -385,7 +386,7 @@ impl Vault {
                     last_activity_at: r.last_activity_at.map(time_of),
                     event_times: &events,
                 };
-                let basis = self.retention.evaluate(&facts, &consents).basis;
+                let basis = self.retention_plan().evaluate(&facts, &consents).basis;
                 RecordRetention {
                     record_id: r.id,
                     category: r.category.clone(),
@@ -500,7 +501,7 @@ impl Vault {
                     id: r.id,
                     category: r.category.clone(),
                     rule: rule.to_owned(),
-                    action: self.retention.action_of(rule).as_str().to_owned(),
+                    action: self.retention_plan().action_of(rule).as_str().to_owned(),
                 });
             }
             let audit = vec![self.audit(
@@ -662,7 +663,7 @@ impl Vault {
                 event_times: events,
             };
             let consents = facts_of.get(&r.subject_id).map_or(&[][..], Vec::as_slice);
-            let expiry = self.retention.evaluate(&facts, consents);
+            let expiry = self.retention_plan().evaluate(&facts, consents);
             let at = expiry.expires_at.map(to_micros);
             if at != r.expires_at || expiry.rule != r.retention_rule {
                 updates.push((r.id, at, expiry.rule));

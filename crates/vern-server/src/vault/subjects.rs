@@ -182,7 +182,7 @@ impl Vault {
         let marketing = new.records.iter().any(|r| {
             r.purposes
                 .iter()
-                .any(|p| self.policy.purpose(p).is_some_and(|p| p.direct_marketing))
+                .any(|p| self.policy().purpose(p).is_some_and(|p| p.direct_marketing))
         });
         if !marketing {
             return Ok(false);
@@ -401,7 +401,7 @@ impl Vault {
     }
 
     fn check_subject_type(&self, field: &str, subject_type: &str) -> Vec<FieldError> {
-        match vern_core::records::check_subject_type(&self.policy, subject_type) {
+        match vern_core::records::check_subject_type(&self.policy(), subject_type) {
             Ok(()) => Vec::new(),
             Err(e) => vec![FieldError::new(field, e.code, e.reason)],
         }

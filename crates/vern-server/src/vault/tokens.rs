@@ -34,7 +34,7 @@ impl Vault {
     /// `actor` in the policy's admin role (the first role with `admin = true`), e.g. the CLI
     /// operator: `vault.admin_principal(Actor::Cli)`.
     pub fn admin_principal(&self, actor: Actor) -> VaultResult<Principal> {
-        self.policy
+        self.policy()
             .raw
             .roles
             .iter()

@@ -97,6 +97,15 @@ const MATRIX: &[(&str, &[&str])] = &[
     ),
     ("recordDisclosure (authority)", &["admin", "dpo"]),
     ("listSubjectDisclosures", &["admin", "dpo"]),
+    // Policy versions, sub-processors and processor customers: admin roles only. The editorial
+    // publish comes before the sub-processor (a material version scheduled ahead).
+    ("publishPolicyVersion (editorial)", &["admin"]),
+    ("listPolicyVersions", &["admin"]),
+    ("addProcessorCustomer", &["admin"]),
+    ("listProcessorCustomers", &["admin"]),
+    ("addSubprocessor (EEA)", &["admin"]),
+    ("listSubprocessorNotices", &["admin"]),
+    ("listSubprocessorObjections", &["admin"]),
     // The outbox is administrative (`tokens.manage`).
     ("listOutbox", &["admin"]),
     ("sendTestMail", &["admin"]),
@@ -200,6 +209,37 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             ),
         ),
         "listSubjectDisclosures" => (Method::GET, format!("/v1/subjects/{s}/disclosures"), None),
+        "publishPolicyVersion (editorial)" => (
+            Method::POST,
+            "/v1/policy/versions".into(),
+            Some(json!({"source": vern_policy::BUNDLED_SOURCE.replacen(
+                "en = \"Marketing on social media\" }\ndescription.nb",
+                "en = \"Marketing in social media\" }\ndescription.nb",
+                1,
+            )})),
+        ),
+        "listPolicyVersions" => (Method::GET, "/v1/policy/versions".into(), None),
+        "addProcessorCustomer" => (
+            Method::POST,
+            "/v1/processor-customers".into(),
+            Some(json!({"name": "Kunde AS", "dpa_signed_on": "2026-01-01",
+                        "notice_email": "dpo@kunde.example"})),
+        ),
+        "listProcessorCustomers" => (Method::GET, "/v1/processor-customers".into(), None),
+        "addSubprocessor (EEA)" => (
+            Method::POST,
+            "/v1/subprocessors".into(),
+            Some(json!({"id": "subprocessor.eu_mail", "name": "EU Mail BV",
+                        "service": "Mail relay", "processor": "processor.crm",
+                        "purposes": ["sales.offers"], "categories": ["identity.name"],
+                        "country": "NL", "dpa_date": "2026-10-01"})),
+        ),
+        "listSubprocessorNotices" => (Method::GET, "/v1/processor-customers/notices".into(), None),
+        "listSubprocessorObjections" => (
+            Method::GET,
+            "/v1/processor-customers/objections".into(),
+            None,
+        ),
         "listOutbox" => (Method::GET, "/v1/outbox".into(), None),
         "sendTestMail" => (
             Method::POST,

@@ -44,6 +44,8 @@ pub struct Options {
     pub config: Option<ServerConfig>,
     /// Tests that read the SQLite files need SQLite even when PostgreSQL is configured.
     pub sqlite: bool,
+    /// The vault's clock (default: the system clock); tests that move time pass a `FixedClock`.
+    pub clock: Option<Arc<dyn vern_core::ids::Clock>>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -137,7 +139,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         Arc::new(policy),
         master,
         Vec::new(),
-        Arc::new(SystemClock),
+        options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
     )
     .await
     .expect("open vault");

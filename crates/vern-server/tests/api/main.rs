@@ -15,6 +15,7 @@ mod helpers;
 mod jobs;
 mod openapi;
 mod outbox;
+mod policy_versions;
 mod receipts;
 mod records;
 mod requests;

@@ -39,6 +39,15 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/subjects/{subject_id}/disclosures"),
     ("get", "/v1/public/subprocessors"),
     ("get", "/public/subprocessors"),
+    ("post", "/v1/policy/versions"),
+    ("get", "/v1/policy/versions"),
+    ("get", "/v1/public/notices"),
+    ("post", "/v1/subprocessors"),
+    ("post", "/v1/processor-customers"),
+    ("get", "/v1/processor-customers"),
+    ("get", "/v1/processor-customers/notices"),
+    ("post", "/v1/processor-customers/objections"),
+    ("get", "/v1/processor-customers/objections"),
     // Consent, objections, restriction, decisions.
     ("get", "/v1/subjects/{subject_id}/consents"),
     ("post", "/v1/subjects/{subject_id}/consents"),
@@ -82,6 +91,7 @@ const UNAUTHENTICATED: &[&str] = &[
     "/openapi.json",
     "/v1/public/subprocessors",
     "/public/subprocessors",
+    "/v1/public/notices",
     "/.well-known/jwks.json",
     "/.well-known/gpc.json",
     // The link in a verification mail is the credential (a POST checks the code).

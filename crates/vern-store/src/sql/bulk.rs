@@ -84,6 +84,31 @@ pub(super) async fn insert_many_then<T>(
     Ok(())
 }
 
+/// Like [`insert_many`], with `ON CONFLICT DO NOTHING`: rows whose key exists are skipped.
+/// Returns how many rows were inserted.
+pub(super) async fn insert_many_new<T>(
+    conn: &mut AnyConnection,
+    head: &'static str,
+    cols: usize,
+    items: &[T],
+    bind: impl Fn(Q, &T) -> Q,
+) -> StoreResult<u64> {
+    let numbered = conn.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME;
+    let per_statement = (MAX_PARAMS / cols).max(1);
+    let mut inserted = 0;
+    for chunk in items.chunks(per_statement) {
+        let mut sql = values_sql(head, cols, chunk.len(), numbered);
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let query = chunk.iter().fold(sqlx::query(AssertSqlSafe(sql)), &bind);
+        inserted += query
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+    }
+    Ok(inserted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,8 +24,8 @@ use crate::{StoreError, StoreResult};
 const EVENT_COLS: &str = "tenant_id, seq, id, subject_id, scope, channel, action, at, \
      expires_at, policy_hash, notice_hash, collection_point, method, ip_truncated, user_agent, \
      idempotency_key, actor, prev_hash, hash";
-const STATE_COLS: &str =
-    "tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, seq";
+pub(super) const STATE_COLS: &str =
+    "tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, seq, renewal_due_at";
 const OBJECTION_COLS: &str =
     "tenant_id, id, subject_id, target, created_at, grounds_ct, grounds_at, grounds_by";
 
@@ -58,7 +58,7 @@ fn event_row(r: &AnyRow) -> StoreResult<ConsentEventRow> {
     })
 }
 
-fn state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
+pub(super) fn state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
     Ok(ConsentStateRow {
         tenant_id: rows::uuid(r, "tenant_id")?,
         subject_id: rows::uuid(r, "subject_id")?,
@@ -69,6 +69,7 @@ fn state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
         expires_at: rows::get(r, "expires_at")?,
         event_id: rows::uuid(r, "event_id")?,
         seq: rows::get(r, "seq")?,
+        renewal_due_at: rows::get(r, "renewal_due_at")?,
     })
 }
 
@@ -301,7 +302,7 @@ impl SqlStore {
             &last,
             " ON CONFLICT (tenant_id, subject_id, scope, channel) DO UPDATE SET \
              action = excluded.action, at = excluded.at, expires_at = excluded.expires_at, \
-             event_id = excluded.event_id, seq = excluded.seq",
+             event_id = excluded.event_id, seq = excluded.seq, renewal_due_at = NULL",
             |q, r| {
                 let e = &r.event;
                 q.bind(e.tenant_id.as_bytes().to_vec())

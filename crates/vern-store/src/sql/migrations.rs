@@ -49,6 +49,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0006", 6, "outbox"),
     embed!("sqlite", "0007", 7, "subject_changes"),
     embed!("sqlite", "0008", 8, "retention_anonymise_and_planner"),
+    embed!("sqlite", "0009", 9, "policy_versions"),
     embed!("sqlite", "0010", 10, "requests"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
@@ -60,6 +61,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0006", 6, "outbox"),
     embed!("postgres", "0007", 7, "subject_changes"),
     embed!("postgres", "0008", 8, "retention_anonymise_and_planner"),
+    embed!("postgres", "0009", 9, "policy_versions"),
     embed!("postgres", "0010", 10, "requests"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];

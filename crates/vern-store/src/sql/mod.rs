@@ -20,6 +20,7 @@ mod jobs;
 mod keys;
 mod migrations;
 mod outbox;
+mod policy_versions;
 mod requests;
 mod retention;
 mod rows;

@@ -14,7 +14,6 @@ use super::audit::append_in;
 use super::bulk::{Q, insert_many};
 use super::error::corrupt;
 use super::{SqlStore, db_err, rows};
-use crate::consent::ConsentStateRow;
 use crate::model::NewAuditEntry;
 use crate::retention::{
     AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
@@ -294,20 +293,6 @@ fn calendar_row(row: &AnyRow) -> StoreResult<CalendarRow> {
     })
 }
 
-fn consent_state_row(r: &AnyRow) -> StoreResult<ConsentStateRow> {
-    Ok(ConsentStateRow {
-        tenant_id: rows::uuid(r, "tenant_id")?,
-        subject_id: rows::uuid(r, "subject_id")?,
-        scope: rows::get(r, "scope")?,
-        channel: rows::get(r, "channel")?,
-        action: rows::get(r, "action")?,
-        at: rows::get(r, "at")?,
-        expires_at: rows::get(r, "expires_at")?,
-        event_id: rows::uuid(r, "event_id")?,
-        seq: rows::get(r, "seq")?,
-    })
-}
-
 /// One chunk of a bulk expiry update. PostgreSQL joins a `VALUES` list; SQLite's planner
 /// would scan the tenant's records for `UPDATE … FROM (VALUES …)`, so the chunk goes through
 /// a temporary table keyed by id and is applied by primary-key lookups.
@@ -407,8 +392,8 @@ impl RetentionStore for SqlStore {
         let mut conn = self.data.read.acquire().await.map_err(db_err)?;
         for chunk in subjects.chunks(IN_CHUNK) {
             let head = format!(
-                "SELECT tenant_id, subject_id, scope, channel, action, at, expires_at, event_id, \
-                 seq FROM consent_state WHERE tenant_id = {} AND subject_id IN ",
+                "SELECT {} FROM consent_state WHERE tenant_id = {} AND subject_id IN ",
+                super::consent::STATE_COLS,
                 p(&conn, 1)
             );
             let sql = in_list(&conn, &head, 2, chunk.len(), "");
@@ -418,7 +403,7 @@ impl RetentionStore for SqlStore {
                 .await
                 .map_err(db_err)?
             {
-                consents.push(consent_state_row(&row)?);
+                consents.push(super::consent::state_row(&row)?);
             }
         }
         Ok(CalendarPage { records, consents })

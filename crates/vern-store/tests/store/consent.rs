@@ -19,6 +19,7 @@ fn to_core(row: &ConsentStateRow) -> ConsentEntry {
             at: row.at,
             expires_at: row.expires_at,
             event_id: row.event_id,
+            renewal_due_at: row.renewal_due_at,
         },
     }
 }

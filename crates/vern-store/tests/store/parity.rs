@@ -255,11 +255,11 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        31,
+        37,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 30, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 34, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 30, "{:?}", postgres.triggers);
 
     assert_eq!(

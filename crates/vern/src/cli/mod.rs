@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod master_key;
 mod policy;
+mod policy_publish;
 mod retention;
 mod serve;
 

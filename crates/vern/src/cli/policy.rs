@@ -46,6 +46,19 @@ pub enum PolicyCommand {
     /// List every change between two policies, classified as material or editorial.
     /// Exit code: 0 no change, 1 editorial only, 2 material, 3 unreadable or invalid input.
     Diff { old: PathBuf, new: PathBuf },
+    /// Publish a new policy version to the database: validated, diffed against the latest
+    /// version; material changes need --effective at least the notice period ahead and queue
+    /// change notices to the affected subjects. Exit code: 0 published, 1 refused.
+    Publish {
+        /// The new policy file.
+        file: PathBuf,
+        /// When it takes effect: YYYY-MM-DD (midnight UTC) or RFC 3339. Default: now for
+        /// editorial changes, the end of the notice period for material ones.
+        #[arg(long, value_parser = super::policy_publish::parse_date)]
+        effective: Option<time::OffsetDateTime>,
+        #[command(flatten)]
+        store: super::config::StoreArgs,
+    },
 }
 
 pub fn run(cmd: PolicyCommand) -> ExitCode {
@@ -71,6 +84,29 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
             let d = diff(&old, &new);
             print_out(&d.render_text());
             ExitCode::from(u8::try_from(d.exit_code()).unwrap_or(3))
+        }
+        PolicyCommand::Publish {
+            file,
+            effective,
+            store,
+        } => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(super::policy_publish::run(&file, effective, &store)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

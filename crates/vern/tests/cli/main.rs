@@ -9,6 +9,7 @@ mod consent_durability;
 mod import;
 mod keys;
 mod policy;
+mod policy_scale;
 mod retention;
 mod retention_scale;
 mod serve;

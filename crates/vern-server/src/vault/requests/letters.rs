@@ -128,7 +128,8 @@ impl Vault {
                 line
             })
             .collect();
-        let sa = &self.policy.raw.supervisory_authority;
+        let policy = self.policy();
+        let sa = &policy.raw.supervisory_authority;
         let template = if state == State::Completed {
             "dsr_completed"
         } else {
@@ -157,7 +158,8 @@ impl Vault {
         reason: &str,
         basis: &str,
     ) -> PendingMail {
-        let sa = &self.policy.raw.supervisory_authority;
+        let policy = self.policy();
+        let sa = &policy.raw.supervisory_authority;
         let details = match l.lang {
             Lang::Nb => format!("Begrunnelse: {reason}\nRettslig grunnlag: {basis}"),
             Lang::En => format!("Reason: {reason}\nLegal basis: {basis}"),

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod middleware;
+pub mod oidc;
 pub mod openapi;
 pub mod vault;
 

@@ -12,6 +12,7 @@ mod disclosures;
 mod events;
 mod helpers;
 mod jobs;
+mod oidc;
 mod openapi;
 mod receipts;
 mod records;

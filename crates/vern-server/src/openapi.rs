@@ -54,6 +54,10 @@ pub fn base() -> OpenApi {
             "records",
             "Personal-data records, checked against the policy",
         ),
+        (
+            "rights",
+            "Fulfilment of data-subject rights: erasure with exceptions",
+        ),
         ("tokens", "API tokens and their roles"),
         (
             "retention",

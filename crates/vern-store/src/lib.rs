@@ -21,6 +21,7 @@
 pub mod audit_chain;
 pub mod consent;
 pub mod disclosures;
+pub mod erasure;
 pub mod events;
 pub mod import;
 pub mod jobs;
@@ -33,6 +34,7 @@ pub mod testsuite;
 pub use audit_chain::{BreakReason, ChainBreak};
 pub use consent::ConsentStore;
 pub use disclosures::{DisclosureRow, DisclosureStore};
+pub use erasure::{ErasureStore, PartialErasure};
 pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};

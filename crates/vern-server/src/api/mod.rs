@@ -15,6 +15,7 @@ pub mod lookup;
 pub mod public;
 pub mod records;
 pub mod retention;
+pub mod rights;
 pub mod subjects;
 pub mod tokens;
 
@@ -46,6 +47,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             records::update_record,
             records::delete_record
         ))
+        .routes(routes!(rights::erase_on_request))
         .routes(routes!(lookup::lookup))
         .routes(routes!(retention::create_hold, retention::list_holds))
         .routes(routes!(retention::release_hold))

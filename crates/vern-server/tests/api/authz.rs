@@ -62,6 +62,8 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("getSubject", ALL),
     ("updateSubject", ALL),
     ("eraseSubject", &["admin", "dpo"]),
+    ("eraseSubjectOnRequest", &["admin", "dpo"]),
+    ("eraseSubjectOnRequest (dry run)", &["admin", "dpo"]),
     ("addIdentifier", ALL),
     ("listIdentifiers", ALL),
     ("deleteIdentifier", CONTACT),
@@ -108,6 +110,12 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             Some(json!({"jurisdiction": "DK"})),
         ),
         "eraseSubject" => (Method::DELETE, format!("/v1/subjects/{s}"), None),
+        "eraseSubjectOnRequest" => (Method::POST, format!("/v1/subjects/{s}/erasure"), None),
+        "eraseSubjectOnRequest (dry run)" => (
+            Method::POST,
+            format!("/v1/subjects/{s}/erasure?dry_run=true"),
+            None,
+        ),
         "addIdentifier" => (
             Method::POST,
             format!("/v1/subjects/{s}/identifiers"),

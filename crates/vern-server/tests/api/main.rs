@@ -9,6 +9,7 @@ mod consent;
 mod crypto;
 mod decisions;
 mod disclosures;
+mod erasure;
 mod events;
 mod helpers;
 mod jobs;

@@ -21,6 +21,7 @@ const SERVED: &[(&str, &str)] = &[
     ("delete", "/v1/subjects/{subject_id}"),
     ("get", "/v1/subjects/{subject_id}"),
     ("patch", "/v1/subjects/{subject_id}"),
+    ("post", "/v1/subjects/{subject_id}/erasure"),
     ("get", "/v1/subjects/{subject_id}/identifiers"),
     ("post", "/v1/subjects/{subject_id}/identifiers"),
     (

@@ -12,6 +12,7 @@ mod audit;
 mod bulk;
 mod consent;
 mod disclosures;
+mod erasure;
 mod error;
 mod events;
 mod import;

@@ -228,8 +228,9 @@ async fn sqlite_schema_is_introspectable() {
     assert!(!tables.contains(&("data", "subject_keys")));
     assert!(!tables.contains(&("data", "keyring")));
     // Append-only tables refuse UPDATE and DELETE: 0001 audit_log, erasure_ledger; 0002
-    // consent_events, suppression; 0003 deletion_evidence; 0004 disclosures.
-    assert_eq!(schema.triggers.len(), 12);
+    // consent_events, suppression; 0003 deletion_evidence; 0004 disclosures; 0011
+    // partial_erasures.
+    assert_eq!(schema.triggers.len(), 14);
 }
 
 #[tokio::test]
@@ -254,12 +255,12 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        24,
+        25,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 18, "{:?}", postgres.indexes);
-    assert_eq!(postgres.triggers.len(), 12, "{:?}", postgres.triggers);
+    assert_eq!(postgres.indexes.len(), 19, "{:?}", postgres.indexes);
+    assert_eq!(postgres.triggers.len(), 14, "{:?}", postgres.triggers);
 
     assert_eq!(
         diff(&sqlite.columns, &postgres.columns),

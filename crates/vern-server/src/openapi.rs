@@ -16,6 +16,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
 
 /// Name of the security scheme in `components.securitySchemes`.
 pub const BEARER: &str = "bearer";
+/// Name of the OIDC JWT scheme (the Helsinki GDPR API).
+pub const OIDC: &str = "oidc";
 
 /// The document before the handlers add their paths.
 pub fn base() -> OpenApi {
@@ -37,6 +39,19 @@ pub fn base() -> OpenApi {
                     .bearer_format("vern API token")
                     .description(Some(
                         "An API token (`vern_…`) created with `POST /v1/tokens`",
+                    ))
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            OIDC,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An OIDC access token (RS256/ES256) of a trusted issuer, for the \
+                         Helsinki GDPR API",
                     ))
                     .build(),
             ),
@@ -75,6 +90,10 @@ pub fn base() -> OpenApi {
         (
             "decisions",
             "May this be done: purpose, channel and message class",
+        ),
+        (
+            "gdpr-api",
+            "The Helsinki profile GDPR API (OIDC tokens with scopes)",
         ),
         ("operations", "Health, readiness, metrics and this document"),
     ]

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod decisions;
 pub mod disclosures;
 pub mod events;
+pub mod gdpr_api;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
@@ -48,6 +49,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             records::delete_record
         ))
         .routes(routes!(rights::erase_on_request))
+        .routes(routes!(gdpr_api::query, gdpr_api::delete))
         .routes(routes!(lookup::lookup))
         .routes(routes!(retention::create_hold, retention::list_holds))
         .routes(routes!(retention::release_hold))

@@ -94,6 +94,29 @@ impl Vault {
         subject: Uuid,
         dry_run: bool,
     ) -> VaultResult<ErasureOutcome> {
+        self.erase(who, subject, dry_run, false).await
+    }
+
+    /// Erases the subject only if nothing must be kept (the Helsinki GDPR API's all-or-nothing
+    /// DELETE); otherwise changes nothing and returns the outcome (`dry_run = true`,
+    /// `partially_refused`) with what would be kept and why. Decided in one pass, so nothing
+    /// added between a check and the deletion can be half-erased.
+    pub async fn erase_all_or_nothing(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        dry_run: bool,
+    ) -> VaultResult<ErasureOutcome> {
+        self.erase(who, subject, dry_run, true).await
+    }
+
+    async fn erase(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        dry_run: bool,
+        all_or_nothing: bool,
+    ) -> VaultResult<ErasureOutcome> {
         self.require(who, Permission::SubjectsErase)?;
         let srow = self.subject_row(subject).await?;
         let now = self.now();
@@ -192,7 +215,8 @@ impl Vault {
             erased,
             kept,
         };
-        if dry_run {
+        if dry_run || (all_or_nothing && partial) {
+            outcome.dry_run = true;
             self.append_audit(vec![self.audit(
                 who,
                 "subject.erase_dry_run",

@@ -213,3 +213,48 @@ async fn a_legal_hold_keeps_the_held_categories() {
             .contains("17(3)(e)")
     );
 }
+
+/// Restriction end to end (Art. 18): a customer contact's order handling is allowed; once
+/// restricted, it is denied with `restricted` while legal claims stay allowed; lifting the
+/// restriction allows it again. The subject's data stays (store only), readable by staff.
+#[tokio::test]
+async fn restriction_stores_only_and_lifting_it_restores_processing() {
+    let app = spawn_app().await;
+    let s = customer_with_invoice(&app, "restricted@customer.example").await;
+    let ask = |purpose: &str| json!({"subject_id": s, "purpose": purpose});
+    let sales = crate::consent::decide(&app, &ask("sales.orders_agreements_payments")).await;
+    assert_eq!(sales["allowed"], true, "{sales}");
+
+    let restrict = |on: bool| {
+        let app = &app;
+        let s = s.clone();
+        async move {
+            let r = app
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/v1/subjects/{s}/restriction"),
+                    Some(&app.admin_token),
+                    Some(&json!({"restricted": on})),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        }
+    };
+    restrict(true).await;
+    let sales = crate::consent::decide(&app, &ask("sales.orders_agreements_payments")).await;
+    assert_eq!((sales["allowed"].clone(), sales["reason"].clone()), (json!(false), json!("restricted")));
+    let claims = crate::consent::decide(&app, &ask("compliance.legal_claims")).await;
+    assert_ne!(claims["reason"], "restricted", "{claims}");
+    // Store only: the data is still there.
+    let subject: Value = app
+        .get(&app.admin_token, &format!("/v1/subjects/{s}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subject["records"].as_array().unwrap().len(), 3);
+
+    restrict(false).await;
+    let sales = crate::consent::decide(&app, &ask("sales.orders_agreements_payments")).await;
+    assert_eq!(sales["allowed"], true, "{sales}");
+}

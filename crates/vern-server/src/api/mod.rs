@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod lookup;
 pub mod public;
 pub mod records;
+pub mod report_render;
 pub mod retention;
 pub mod rights;
 pub mod subjects;
@@ -49,6 +50,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             records::delete_record
         ))
         .routes(routes!(rights::erase_on_request))
+        .routes(routes!(rights::access_report))
         .routes(routes!(gdpr_api::query, gdpr_api::delete))
         .routes(routes!(lookup::lookup))
         .routes(routes!(retention::create_hold, retention::list_holds))

@@ -1,7 +1,10 @@
 //! Fulfilment of data-subject rights, for admins and for the request workflow:
-//! `POST /v1/subjects/{subject_id}/erasure` (Art. 17, with exceptions and a dry run).
+//! `POST /v1/subjects/{subject_id}/erasure` (Art. 17, with exceptions and a dry run) and
+//! `GET /v1/subjects/{subject_id}/access-report` (Art. 15, as JSON, CSV or HTML, in nb or en).
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -10,7 +13,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::vault::ErasureOutcome;
+use crate::vault::{AccessReport, ErasureOutcome};
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -47,4 +50,85 @@ pub async fn erase_on_request(
             .erase_on_request(&who, p.subject_id, q.dry_run)
             .await?,
     ))
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportLanguage {
+    Nb,
+    #[default]
+    En,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AccessReportQuery {
+    /// `json` (default), `csv` (one `field,value` row per item) or `html` (a readable page).
+    #[serde(default)]
+    pub format: ReportFormat,
+    /// The report's language: `nb` or `en` (default).
+    #[serde(default)]
+    pub lang: ReportLanguage,
+}
+
+/// The access report (Art. 15(1)-(2)): the data itself, purposes, categories, recipients
+/// actually disclosed to, retention per category, sources, profiling, transfers and
+/// safeguards, the other rights and the supervisory authority. Refused (403) to a role that
+/// cannot read every category the subject has: a report must be complete.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{subject_id}/access-report",
+    tag = "rights",
+    operation_id = "getAccessReport",
+    params(SubjectPath, AccessReportQuery),
+    responses((status = 200, description = "The report",
+        content(
+            (AccessReport = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"),
+        ))),
+)]
+pub async fn access_report(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(p): ApiPath<SubjectPath>,
+    ApiQuery(q): ApiQuery<AccessReportQuery>,
+) -> Result<Response, ApiError> {
+    let lang = match q.lang {
+        ReportLanguage::Nb => "nb",
+        ReportLanguage::En => "en",
+    };
+    let report = state
+        .vault()
+        .access_report(&who, p.subject_id, lang)
+        .await?;
+    Ok(match q.format {
+        ReportFormat::Json => ApiJson(report).into_response(),
+        ReportFormat::Csv => (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            super::report_render::csv(&report).map_err(ApiError::internal)?,
+        )
+            .into_response(),
+        ReportFormat::Html => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'",
+                ),
+            ],
+            super::report_render::html(&report),
+        )
+            .into_response(),
+    })
 }

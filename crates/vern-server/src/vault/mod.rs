@@ -12,6 +12,7 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+mod access_report;
 mod consent;
 mod consent_types;
 mod decisions;
@@ -43,6 +44,7 @@ use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, Subject
 
 use crate::error::FieldError;
 
+pub use access_report::*;
 pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};

@@ -63,6 +63,8 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("updateSubject", ALL),
     ("eraseSubject", &["admin", "dpo"]),
     ("eraseSubjectOnRequest", &["admin", "dpo"]),
+    // A report must be complete: the recruiter does not cover the fixture's contact record.
+    ("getAccessReport", CONTACT),
     ("eraseSubjectOnRequest (dry run)", &["admin", "dpo"]),
     ("addIdentifier", ALL),
     ("listIdentifiers", ALL),
@@ -110,6 +112,11 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             Some(json!({"jurisdiction": "DK"})),
         ),
         "eraseSubject" => (Method::DELETE, format!("/v1/subjects/{s}"), None),
+        "getAccessReport" => (
+            Method::GET,
+            format!("/v1/subjects/{s}/access-report?format=html&lang=nb"),
+            None,
+        ),
         "eraseSubjectOnRequest" => (Method::POST, format!("/v1/subjects/{s}/erasure"), None),
         "eraseSubjectOnRequest (dry run)" => (
             Method::POST,

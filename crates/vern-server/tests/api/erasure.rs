@@ -242,7 +242,10 @@ async fn restriction_stores_only_and_lifting_it_restores_processing() {
     };
     restrict(true).await;
     let sales = crate::consent::decide(&app, &ask("sales.orders_agreements_payments")).await;
-    assert_eq!((sales["allowed"].clone(), sales["reason"].clone()), (json!(false), json!("restricted")));
+    assert_eq!(
+        (sales["allowed"].clone(), sales["reason"].clone()),
+        (json!(false), json!("restricted"))
+    );
     let claims = crate::consent::decide(&app, &ask("compliance.legal_claims")).await;
     assert_ne!(claims["reason"], "restricted", "{claims}");
     // Store only: the data is still there.

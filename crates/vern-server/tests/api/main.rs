@@ -1,6 +1,7 @@
 //! vern-server's one integration-test binary: the real server over HTTP, zero2prod style.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_report;
 mod audit;
 mod authz;
 mod bad_input;

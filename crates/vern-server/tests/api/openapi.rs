@@ -22,6 +22,7 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/subjects/{subject_id}"),
     ("patch", "/v1/subjects/{subject_id}"),
     ("post", "/v1/subjects/{subject_id}/erasure"),
+    ("get", "/v1/subjects/{subject_id}/access-report"),
     // The Helsinki profile GDPR API (OIDC tokens; its 403/500 use the protocol's error body).
     ("get", "/gdpr-api/v1/user/{user_uuid}"),
     ("delete", "/gdpr-api/v1/user/{user_uuid}"),

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod oidc;
 pub mod openapi;
 pub mod vault;
+pub mod zip;
 
 use std::future::Future;
 use std::sync::Arc;

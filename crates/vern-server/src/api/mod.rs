@@ -51,6 +51,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(rights::erase_on_request))
         .routes(routes!(rights::access_report))
+        .routes(routes!(rights::rectify))
+        .routes(routes!(rights::portability))
         .routes(routes!(gdpr_api::query, gdpr_api::delete))
         .routes(routes!(lookup::lookup))
         .routes(routes!(retention::create_hold, retention::list_holds))

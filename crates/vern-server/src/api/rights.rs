@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::SubjectPath;
+use super::{RecordPath, SubjectPath};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::{ApiJson, ApiPath, ApiQuery};
-use crate::vault::{AccessReport, ErasureOutcome};
+use crate::vault::{AccessReport, ErasureOutcome, Rectification, RectificationOutcome};
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -131,4 +131,68 @@ pub async fn access_report(
         )
             .into_response(),
     })
+}
+
+/// Rectifies a record (Art. 16): the new value is checked against the policy like any write;
+/// the audit entry holds the before and after values sealed under the subject's key (no
+/// plaintext in the log; unreadable after erasure). Lists the recipients to notify (Art. 19).
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/{subject_id}/records/{record_id}/rectification",
+    tag = "rights",
+    operation_id = "rectifyRecord",
+    params(RecordPath),
+    request_body = Rectification,
+    responses((status = 200, description = "The corrected record, before and after",
+        body = RectificationOutcome)),
+)]
+pub async fn rectify(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(p): ApiPath<RecordPath>,
+    ApiJson(body): ApiJson<Rectification>,
+) -> Result<ApiJson<RectificationOutcome>, ApiError> {
+    Ok(ApiJson(
+        state
+            .vault()
+            .rectify_record(&who, p.subject_id, p.record_id, &body)
+            .await?,
+    ))
+}
+
+/// The portability package (Art. 20): a ZIP with `data.json` (schema in
+/// `docs/portability.md`, W3C DPV terms), `records.csv` and `README.txt`, holding the data the
+/// subject provided and the data observed about them, under consent or a contract.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{subject_id}/portability",
+    tag = "rights",
+    operation_id = "getPortabilityPackage",
+    params(SubjectPath),
+    responses((status = 200, description = "The ZIP package",
+        content((Vec<u8> = "application/zip")))),
+)]
+pub async fn portability(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(p): ApiPath<SubjectPath>,
+) -> Result<Response, ApiError> {
+    let zip = state
+        .vault()
+        .portability_package(&who, p.subject_id)
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"vern-portability-{}.zip\"",
+                    p.subject_id
+                ),
+            ),
+        ],
+        zip,
+    )
+        .into_response())
 }

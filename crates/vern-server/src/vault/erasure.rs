@@ -276,7 +276,7 @@ impl Vault {
     /// Every recipient in the disclosure register for the subject, with the categories and the
     /// last time (the whole register: recipients under a non-disclosure order are notified too,
     /// though the subject is not told of them).
-    async fn recipients_of(&self, subject: Uuid) -> VaultResult<Vec<RecipientToNotify>> {
+    pub(super) async fn recipients_of(&self, subject: Uuid) -> VaultResult<Vec<RecipientToNotify>> {
         let rows = self
             .store
             .disclosures_of_subject(self.tenant, subject)

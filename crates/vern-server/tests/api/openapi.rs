@@ -23,6 +23,11 @@ const SERVED: &[(&str, &str)] = &[
     ("patch", "/v1/subjects/{subject_id}"),
     ("post", "/v1/subjects/{subject_id}/erasure"),
     ("get", "/v1/subjects/{subject_id}/access-report"),
+    ("get", "/v1/subjects/{subject_id}/portability"),
+    (
+        "post",
+        "/v1/subjects/{subject_id}/records/{record_id}/rectification",
+    ),
     // The Helsinki profile GDPR API (OIDC tokens; its 403/500 use the protocol's error body).
     ("get", "/gdpr-api/v1/user/{user_uuid}"),
     ("delete", "/gdpr-api/v1/user/{user_uuid}"),

@@ -8,6 +8,9 @@
 //! mid-job leaves a lease that runs out; another node then takes the job. Handlers must be
 //! idempotent because of that (the sweep is: it deletes only what is still expired).
 //!
+//! Mail delivery (`mail.send`, one job per outbox message, queued by the store in the same
+//! transaction as the message) runs on nodes that were given a [`Mailer`].
+//!
 //! The first job kind is the scheduled retention sweep: every node tries to enqueue the sweep
 //! of the current period (default one day) under the unique key `retention.sweep:<period>`, so
 //! exactly one sweep job exists per period however many nodes there are.
@@ -20,9 +23,18 @@ use std::time::Duration;
 
 use vern_core::ids::{new_id, to_micros};
 use vern_store::jobs::state;
-use vern_store::{JobRow, JobStore};
+use vern_store::{JobRow, JobStore, MAIL_SEND_JOB};
+
+use crate::mail::Mailer;
 
 use crate::vault::{Actor, Vault};
+
+/// The payload of a `mail.send` job (written by the store with the outbox row).
+#[derive(Debug, serde::Deserialize)]
+struct MailJob {
+    tenant_id: uuid::Uuid,
+    outbox_id: uuid::Uuid,
+}
 
 /// The scheduled retention sweep.
 pub const KIND_RETENTION_SWEEP: &str = "retention.sweep";
@@ -110,6 +122,30 @@ impl Runner {
             }),
         );
         runner
+    }
+
+    /// Delivers outbox mail with `mailer` (the `mail.send` job kind). Without this call the
+    /// node leaves mail queued: the outbox lists it for administrators.
+    pub fn register_mail(&mut self, mailer: Mailer) {
+        let mailer = Arc::new(mailer);
+        self.register(
+            MAIL_SEND_JOB,
+            Arc::new(move |vault: Arc<Vault>, job: JobRow| {
+                let mailer = mailer.clone();
+                Box::pin(async move {
+                    let payload: MailJob = serde_json::from_str(&job.payload)
+                        .map_err(|e| format!("malformed mail job payload: {e}"))?;
+                    vault
+                        .deliver_mail(
+                            payload.tenant_id,
+                            payload.outbox_id,
+                            &mailer,
+                            job.attempts >= job.max_attempts,
+                        )
+                        .await
+                }) as HandlerFuture
+            }),
+        );
     }
 
     pub fn register(&mut self, kind: &str, handler: Handler) {

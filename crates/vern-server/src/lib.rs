@@ -13,6 +13,7 @@ pub mod error;
 pub mod import_file;
 pub mod jobs;
 pub mod json;
+pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod oidc;

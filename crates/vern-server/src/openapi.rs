@@ -82,6 +82,10 @@ pub fn base() -> OpenApi {
             "jobs",
             "The job queue: sweeps, mail, reminders; dead letters",
         ),
+        (
+            "outbox",
+            "Outgoing mail: queued, sent and failed messages; a test message",
+        ),
         ("audit", "The hash-chained audit log"),
         (
             "consent",

@@ -26,6 +26,7 @@ pub mod events;
 pub mod import;
 pub mod jobs;
 pub mod model;
+pub mod outbox;
 pub mod retention;
 mod sql;
 #[cfg(feature = "testsuite")]
@@ -39,6 +40,9 @@ pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};
 pub use model::*;
+pub use outbox::{
+    MAIL_MAX_ATTEMPTS, MAIL_SEND_JOB, NewOutboxMessage, OutboxRow, OutboxStore, outbox_state,
+};
 pub use retention::{
     EvidenceRow, ExpiredRecord, LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
 };

@@ -202,7 +202,7 @@ fn subject_key_aad(tenant: Uuid, subject: Uuid) -> Vec<u8> {
 }
 
 /// Moves an unwrapped key out of its buffer, wiping the buffer either way.
-fn key_from(opened: Vec<u8>) -> Result<[u8; KEY_LEN], CryptoError> {
+pub(super) fn key_from(opened: Vec<u8>) -> Result<[u8; KEY_LEN], CryptoError> {
     let opened = Zeroizing::new(opened);
     <[u8; KEY_LEN]>::try_from(opened.as_slice()).map_err(|_| CryptoError::KeyLength)
 }

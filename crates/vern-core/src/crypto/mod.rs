@@ -22,6 +22,7 @@
 //! `Debug` output contains key material or plaintext.
 
 mod keys;
+mod outbox;
 mod primitives;
 mod seal;
 mod signing;
@@ -31,6 +32,7 @@ mod token;
 mod tests;
 
 pub use keys::{BlindIndexKey, KEY_LEN, MasterKey, SubjectKey};
+pub use outbox::OutboxKey;
 pub use seal::{Aad, open, seal};
 pub use signing::ReceiptSigningKey;
 pub use token::{TOKEN_PREFIX, constant_time_eq, generate_token, hash_token};

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod identifiers;
 pub mod jobs;
 pub mod lookup;
+pub mod outbox;
 pub mod public;
 pub mod records;
 pub mod report_render;
@@ -63,6 +64,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
         .routes(routes!(jobs::retry_job))
+        .routes(routes!(outbox::list_outbox))
+        .routes(routes!(outbox::get_message))
+        .routes(routes!(outbox::send_test))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(audit::verify_audit))

@@ -1,14 +1,14 @@
-//! Master-key rotation: re-wrap every subject key (and the keyring's blind-index and
-//! receipt-signing keys) still wrapped under an earlier master key with the current one. Data
+//! Master-key rotation: re-wrap every subject key (and the keyring's blind-index,
+//! receipt-signing and outbox keys) still wrapped under an earlier master key with the current one. Data
 //! is never re-encrypted: that is the point of envelope encryption. Until rotation finishes, the vault opens old keys with `previous`.
 
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use vern_core::crypto::{BlindIndexKey, SubjectKey};
-use vern_store::{KeyringRow, Store, SubjectKeyRow};
+use vern_core::crypto::{BlindIndexKey, OutboxKey, ReceiptSigningKey, SubjectKey};
+use vern_store::{Store, SubjectKeyRow};
 
-use super::{BLIND_INDEX_KEYRING_ENTRY, Principal, Vault, VaultError, VaultResult};
+use super::{Principal, Vault, VaultError, VaultResult};
 
 impl Vault {
     /// Re-wraps keys under the current master key, `batch` at a time; returns how many subject
@@ -22,8 +22,10 @@ impl Vault {
             )));
         }
         let current = self.master.kek_id().to_vec();
-        self.rotate_blind_index_key(&current).await?;
-        self.rotate_receipt_key(&current).await?;
+        self.rotate_keyring_key::<BlindIndexKey>(&current).await?;
+        self.rotate_keyring_key::<ReceiptSigningKey>(&current)
+            .await?;
+        self.rotate_keyring_key::<OutboxKey>(&current).await?;
         let mut moved = 0u64;
         loop {
             let rows = self
@@ -84,32 +86,5 @@ impl Vault {
         )])
         .await?;
         Ok(moved)
-    }
-
-    async fn rotate_blind_index_key(&self, current: &[u8]) -> VaultResult<()> {
-        let Some(entry) = self
-            .store
-            .get_keyring_entry(BLIND_INDEX_KEYRING_ENTRY)
-            .await
-            .map_err(VaultError::store("keyring entry"))?
-        else {
-            return Ok(());
-        };
-        if entry.kek_id == current {
-            return Ok(());
-        }
-        let old = self.master_for(&entry.kek_id).ok_or_else(|| {
-            VaultError::Internal("the blind-index key is wrapped by an unknown master key".into())
-        })?;
-        let key = BlindIndexKey::unwrap(old, &entry.wrapped_key)?;
-        let row = KeyringRow {
-            kek_id: current.to_vec(),
-            wrapped_key: key.wrap(&self.master)?,
-            ..entry.clone()
-        };
-        self.store
-            .update_keyring_entry(row, &entry.kek_id)
-            .await
-            .map_err(VaultError::store("keyring entry"))
     }
 }

@@ -21,8 +21,10 @@ mod erasure;
 mod events;
 mod identifiers;
 mod jobs;
+mod keyring;
 mod keys;
 mod objections;
+mod outbox;
 mod portability;
 mod receipts;
 mod records;
@@ -39,10 +41,12 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::{self, Permission};
-use vern_core::crypto::{BlindIndexKey, CryptoError, MasterKey, ReceiptSigningKey, SubjectKey};
+use vern_core::crypto::{
+    BlindIndexKey, CryptoError, MasterKey, OutboxKey, ReceiptSigningKey, SubjectKey,
+};
 use vern_core::ids::{Clock, DEFAULT_TENANT, from_micros, new_id, to_micros};
 use vern_policy::Policy;
-use vern_store::{KeyringRow, NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
+use vern_store::{NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
 
 use crate::error::FieldError;
 
@@ -53,6 +57,7 @@ pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalD
 pub use erasure::{ERASURE_REQUEST_RULE, ErasureOutcome, KeptItem, RecipientToNotify};
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use jobs::JobView;
+pub use outbox::{MailView, OutboxView};
 pub use portability::{PORTABILITY_SCHEMA, dpv_basis, dpv_category, dpv_purpose};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use rectification::{Rectification, RectificationOutcome};
@@ -62,6 +67,8 @@ pub use types::*;
 
 /// Name of the blind-index key in the key store's keyring.
 pub const BLIND_INDEX_KEYRING_ENTRY: &str = "blind_index";
+/// Name of the outbox key in the key store's keyring.
+pub const OUTBOX_KEYRING_ENTRY: &str = "outbox";
 
 /// Why a vault operation did not happen. Messages carry ids and rule names only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +128,8 @@ pub struct Vault {
     blind: BlindIndexKey,
     /// Signs consent receipts.
     receipts: ReceiptSigningKey,
+    /// Seals queued mail.
+    outbox: OutboxKey,
     clock: Arc<dyn Clock>,
     tenant: Uuid,
     /// The policy's retention rules, compiled once (see `vern_core::retention`).
@@ -146,36 +155,10 @@ impl Vault {
         previous: Vec<MasterKey>,
         clock: Arc<dyn Clock>,
     ) -> VaultResult<Vault> {
-        let stored = match store
-            .get_keyring_entry(BLIND_INDEX_KEYRING_ENTRY)
-            .await
-            .map_err(VaultError::store("keyring entry"))?
-        {
-            Some(row) => row,
-            None => {
-                let key = BlindIndexKey::generate();
-                let row = KeyringRow {
-                    name: BLIND_INDEX_KEYRING_ENTRY.to_owned(),
-                    kek_id: master.kek_id().to_vec(),
-                    wrapped_key: key.wrap(&master)?,
-                    created_at: to_micros(clock.now()),
-                };
-                store
-                    .put_keyring_entry_if_absent(row)
-                    .await
-                    .map_err(VaultError::store("keyring entry"))?
-            }
-        };
-        let wrapping = std::iter::once(&master)
-            .chain(previous.iter())
-            .find(|m| m.kek_id().as_slice() == stored.kek_id.as_slice())
-            .ok_or_else(|| {
-                VaultError::Internal(
-                    "the blind-index key is wrapped by a master key that was not given".into(),
-                )
-            })?;
-        let blind = BlindIndexKey::unwrap(wrapping, &stored.wrapped_key)?;
-        let receipts = receipts::load_signing_key(&store, &master, &previous, clock.now()).await?;
+        let blind: BlindIndexKey = keyring::load(&store, &master, &previous, clock.now()).await?;
+        let receipts: ReceiptSigningKey =
+            keyring::load(&store, &master, &previous, clock.now()).await?;
+        let outbox: OutboxKey = keyring::load(&store, &master, &previous, clock.now()).await?;
         let retention = vern_core::retention::RetentionPlan::new(&policy)
             .map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(Vault {
@@ -186,6 +169,7 @@ impl Vault {
             previous,
             blind,
             receipts,
+            outbox,
             clock,
             tenant: DEFAULT_TENANT,
         })

@@ -6,53 +6,11 @@
 //! travels through the API client and its logs, and the subject id is what vern can prove.
 
 use serde_json::{Value, json};
-use vern_core::crypto::{MasterKey, ReceiptSigningKey};
-use vern_core::ids::to_micros;
-use vern_store::{KeyringRow, SqlStore, Store};
 
-use super::{ConsentEventView, Vault, VaultError, VaultResult};
+use super::{ConsentEventView, Vault};
 
 /// Name of the receipt-signing key in the key store's keyring.
 pub const RECEIPT_KEYRING_ENTRY: &str = "receipt_signing";
-
-/// Loads the signing key from the keyring, or creates it on first start (two processes
-/// starting at once agree on the first row stored).
-pub(super) async fn load_signing_key(
-    store: &SqlStore,
-    master: &MasterKey,
-    previous: &[MasterKey],
-    now: time::OffsetDateTime,
-) -> VaultResult<ReceiptSigningKey> {
-    let stored = match store
-        .get_keyring_entry(RECEIPT_KEYRING_ENTRY)
-        .await
-        .map_err(VaultError::store("keyring entry"))?
-    {
-        Some(row) => row,
-        None => {
-            let key = ReceiptSigningKey::generate()?;
-            let row = KeyringRow {
-                name: RECEIPT_KEYRING_ENTRY.to_owned(),
-                kek_id: master.kek_id().to_vec(),
-                wrapped_key: key.wrap(master)?,
-                created_at: to_micros(now),
-            };
-            store
-                .put_keyring_entry_if_absent(row)
-                .await
-                .map_err(VaultError::store("keyring entry"))?
-        }
-    };
-    let wrapping = std::iter::once(master)
-        .chain(previous.iter())
-        .find(|m| m.kek_id().as_slice() == stored.kek_id.as_slice())
-        .ok_or_else(|| {
-            VaultError::Internal(
-                "the receipt-signing key is wrapped by a master key that was not given".into(),
-            )
-        })?;
-    Ok(ReceiptSigningKey::unwrap(wrapping, &stored.wrapped_key)?)
-}
 
 impl Vault {
     /// The public keys receipts are signed with, as a JWK set.
@@ -139,37 +97,5 @@ impl Vault {
             },
         });
         Some(self.receipts.sign_compact(&receipt))
-    }
-}
-
-impl Vault {
-    /// Master-key rotation for the receipt-signing key (see `keys.rs`).
-    pub(super) async fn rotate_receipt_key(&self, current: &[u8]) -> VaultResult<()> {
-        let Some(entry) = self
-            .store
-            .get_keyring_entry(RECEIPT_KEYRING_ENTRY)
-            .await
-            .map_err(VaultError::store("keyring entry"))?
-        else {
-            return Ok(());
-        };
-        if entry.kek_id == current {
-            return Ok(());
-        }
-        let old = self.master_for(&entry.kek_id).ok_or_else(|| {
-            VaultError::Internal(
-                "the receipt-signing key is wrapped by an unknown master key".into(),
-            )
-        })?;
-        let key = ReceiptSigningKey::unwrap(old, &entry.wrapped_key)?;
-        let row = KeyringRow {
-            kek_id: current.to_vec(),
-            wrapped_key: key.wrap(&self.master)?,
-            ..entry.clone()
-        };
-        self.store
-            .update_keyring_entry(row, &entry.kek_id)
-            .await
-            .map_err(VaultError::store("keyring entry"))
     }
 }

@@ -88,6 +88,9 @@ const MATRIX: &[(&str, &[&str])] = &[
     ),
     ("recordDisclosure (authority)", &["admin", "dpo"]),
     ("listSubjectDisclosures", &["admin", "dpo"]),
+    // The outbox is administrative (`tokens.manage`).
+    ("listOutbox", &["admin"]),
+    ("sendTestMail", &["admin"]),
 ];
 
 fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
@@ -197,6 +200,12 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             ),
         ),
         "listSubjectDisclosures" => (Method::GET, format!("/v1/subjects/{s}/disclosures"), None),
+        "listOutbox" => (Method::GET, "/v1/outbox".into(), None),
+        "sendTestMail" => (
+            Method::POST,
+            "/v1/outbox/test".into(),
+            Some(json!({"to": format!("ops{n}@example.com")})),
+        ),
         other => panic!("no call for {other}"),
     }
 }

@@ -73,6 +73,9 @@ const SERVED: &[(&str, &str)] = &[
     ("get", "/v1/jobs"),
     ("get", "/v1/jobs/{job_id}"),
     ("post", "/v1/jobs/{job_id}/retry"),
+    ("get", "/v1/outbox"),
+    ("get", "/v1/outbox/{message_id}"),
+    ("post", "/v1/outbox/test"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &[

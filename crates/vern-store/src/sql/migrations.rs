@@ -46,6 +46,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0003", 3, "retention"),
     embed!("sqlite", "0004", 4, "disclosures"),
     embed!("sqlite", "0005", 5, "import_progress"),
+    embed!("sqlite", "0006", 6, "outbox"),
     embed!("sqlite", "0011", 11, "partial_erasures"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
@@ -54,6 +55,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0003", 3, "retention"),
     embed!("postgres", "0004", 4, "disclosures"),
     embed!("postgres", "0005", 5, "import_progress"),
+    embed!("postgres", "0006", 6, "outbox"),
     embed!("postgres", "0011", 11, "partial_erasures"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];

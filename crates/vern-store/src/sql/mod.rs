@@ -19,6 +19,7 @@ mod import;
 mod jobs;
 mod keys;
 mod migrations;
+mod outbox;
 mod retention;
 mod rows;
 mod store_impl;

@@ -255,11 +255,11 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        25,
+        26,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 19, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 22, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 14, "{:?}", postgres.triggers);
 
     assert_eq!(

@@ -9,6 +9,7 @@ use clap::Args;
 use vern_core::ids::SystemClock;
 use vern_server::api::gdpr_api::GdprApiConfig;
 use vern_server::jobs::{Runner, RunnerConfig};
+use vern_server::mail::Mailer;
 use vern_server::oidc::{IssuerConfig, OidcVerifier};
 use vern_server::{AppState, ServerConfig, Vault};
 
@@ -24,6 +25,22 @@ pub struct ServeArgs {
     /// period runs once across all nodes.
     #[arg(long, env = "VERN_SWEEP_EVERY_HOURS", default_value_t = 24)]
     pub sweep_every_hours: u64,
+    /// SMTP server for outgoing mail, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
+    /// (STARTTLS), `smtps://…:465`, or `smtp://127.0.0.1:2525` (plain, local relay). Without
+    /// it, mail stays queued in the outbox (`GET /v1/outbox`).
+    #[arg(
+        long,
+        env = "VERN_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of outgoing mail; default: the controller's name and address from the policy.
+    #[arg(long, env = "VERN_MAIL_FROM", value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+    /// Milliseconds between job-queue polls while the queue is idle.
+    #[arg(long, env = "VERN_JOB_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub job_poll_ms: u64,
     /// Run no background jobs on this node (API only).
     #[arg(long)]
     pub no_jobs: bool,
@@ -133,13 +150,38 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%local, "listening");
     let vault = Arc::new(vault);
     let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mailer = match &args.smtp_url {
+        Some(url) => {
+            let from = match &args.mail_from {
+                Some(f) => f.clone(),
+                None => {
+                    let c = &vault.policy().raw.controller;
+                    format!(
+                        "\"{}\" <{}>",
+                        c.name.get_ref().replace('"', ""),
+                        c.email.get_ref()
+                    )
+                }
+            };
+            Some(Mailer::new(url, &from).context("mail set-up (--smtp-url, --mail-from)")?)
+        }
+        None => {
+            tracing::info!("no SMTP server configured: mail stays queued in the outbox");
+            None
+        }
+    };
     let runner = (!args.no_jobs).then(|| {
         let config = RunnerConfig {
             sweep_every: (args.sweep_every_hours > 0)
                 .then(|| Duration::from_secs(args.sweep_every_hours.saturating_mul(3600))),
+            poll: Duration::from_millis(args.job_poll_ms),
             ..RunnerConfig::default()
         };
-        let runner = Arc::new(Runner::new(vault.clone(), config));
+        let mut runner = Runner::new(vault.clone(), config);
+        if let Some(mailer) = mailer {
+            runner.register_mail(mailer);
+        }
+        let runner = Arc::new(runner);
         tokio::spawn(runner.run_until(async {
             let _ = jobs_stopped.await;
         }))

@@ -273,6 +273,35 @@ impl RetentionPlan {
             .map_or(Action::Delete, |r| r.action)
     }
 
+    /// The erasure exception that obliges keeping this record at `now` despite an erasure
+    /// request (Art. 17(3)(b)/(e)), with the date it ends: of the exceptions of the subject's
+    /// jurisdiction (or the controller's) covering the category, the one ending last. `None`
+    /// when no exception covers the record or every covering one has ended, or its trigger has
+    /// not happened (a fiscal year that has not ended still binds: its end is computed).
+    pub fn erasure_exception(
+        &self,
+        facts: &RecordFacts<'_>,
+        consents: &[ConsentFact],
+        now: OffsetDateTime,
+    ) -> Option<(&str, OffsetDateTime)> {
+        let jurisdiction = facts.jurisdiction.unwrap_or(&self.home);
+        self.exceptions
+            .iter()
+            .filter(|e| {
+                e.jurisdiction == jurisdiction
+                    && e.categories
+                        .iter()
+                        .any(|c| category_covers(c, facts.category))
+            })
+            .filter_map(|e| {
+                let end = self
+                    .anchor_time(&e.anchor, facts, consents)
+                    .and_then(|t| add(t, e.duration))?;
+                (end > now).then_some((e.id.as_str(), end))
+            })
+            .max_by_key(|(_, end)| *end)
+    }
+
     /// The ids of the rules, for validating rule names given by operators.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|r| r.id.as_str())

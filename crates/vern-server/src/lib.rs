@@ -16,8 +16,10 @@ pub mod json;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;
+pub mod oidc;
 pub mod openapi;
 pub mod vault;
+pub mod zip;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,6 +62,8 @@ pub struct AppState {
     vault: Arc<Vault>,
     config: Arc<ServerConfig>,
     metrics: PrometheusHandle,
+    /// The Helsinki GDPR API's trusted issuers and scopes; `None`: every call is 401.
+    gdpr_api: Option<Arc<api::gdpr_api::GdprApiConfig>>,
 }
 
 impl AppState {
@@ -73,7 +77,18 @@ impl AppState {
             vault,
             config: Arc::new(config),
             metrics: metrics::handle(),
+            gdpr_api: None,
         }
+    }
+
+    /// Enables the Helsinki GDPR API with these issuers and scopes.
+    pub fn with_gdpr_api(mut self, config: api::gdpr_api::GdprApiConfig) -> Self {
+        self.gdpr_api = Some(Arc::new(config));
+        self
+    }
+
+    pub fn gdpr_api(&self) -> Option<Arc<api::gdpr_api::GdprApiConfig>> {
+        self.gdpr_api.clone()
     }
 
     pub fn vault(&self) -> &Vault {

@@ -14,6 +14,11 @@ use tracing::Span;
 
 use crate::error::{ApiError, PROBLEM_JSON, ProblemKind};
 
+/// Marks an error response whose body is a protocol's own error format (the Helsinki GDPR API's
+/// `{"errors": …}`), which the safety net must leave alone.
+#[derive(Debug, Clone, Copy)]
+pub struct ProtocolErrorBody;
+
 /// Turns error responses that layers and the router produce without a body (405 from the
 /// method router, 503 from the timeout, 413 from a length check…) into problem+json, keeping
 /// their headers (`Allow` on a 405).
@@ -27,7 +32,7 @@ pub async fn problem_safety_net(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+    if is_problem || response.extensions().get::<ProtocolErrorBody>().is_some() {
         return response;
     }
     let (mut parts, _body) = response.into_parts();

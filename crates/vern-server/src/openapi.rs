@@ -16,6 +16,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
 
 /// Name of the security scheme in `components.securitySchemes`.
 pub const BEARER: &str = "bearer";
+/// Name of the OIDC JWT scheme (the Helsinki GDPR API).
+pub const OIDC: &str = "oidc";
 
 /// The document before the handlers add their paths.
 pub fn base() -> OpenApi {
@@ -41,6 +43,19 @@ pub fn base() -> OpenApi {
                     .build(),
             ),
         )
+        .security_scheme(
+            OIDC,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An OIDC access token (RS256/ES256) of a trusted issuer, for the \
+                         Helsinki GDPR API",
+                    ))
+                    .build(),
+            ),
+        )
         .schema(Problem::name(), Problem::schema())
         .schema(FieldError::name(), FieldError::schema())
         .build();
@@ -53,6 +68,10 @@ pub fn base() -> OpenApi {
         (
             "records",
             "Personal-data records, checked against the policy",
+        ),
+        (
+            "rights",
+            "Fulfilment of data-subject rights: erasure with exceptions",
         ),
         ("tokens", "API tokens and their roles"),
         (
@@ -83,6 +102,10 @@ pub fn base() -> OpenApi {
         (
             "requests",
             "Data-subject requests: receipt, identity, deadlines, outcomes",
+        ),
+        (
+            "gdpr-api",
+            "The Helsinki profile GDPR API (OIDC tokens with scopes)",
         ),
         ("operations", "Health, readiness, metrics and this document"),
     ]

@@ -350,3 +350,46 @@ fn a_swedish_invoice_is_kept_until_the_swedish_exception_ends() {
     assert_eq!(got.basis, Basis::ErasureException);
     assert_eq!(got.rule.as_deref(), Some("bookkeeping_se"));
 }
+
+#[test]
+fn erasure_exceptions_bind_invoices_until_their_end_and_not_other_categories() {
+    let plan = plan();
+    let purposes = vec!["sales.orders_agreements_payments".to_owned()];
+    let events = BTreeMap::new();
+    let facts = |category: &'static str, jurisdiction: Option<&'static str>| RecordFacts {
+        category,
+        purposes: &purposes,
+        subject_type: "customer_contact",
+        jurisdiction,
+        collected_at: datetime!(2026-03-10 12:00 UTC),
+        last_activity_at: None,
+        event_times: &events,
+    };
+    let now = datetime!(2026-06-01 00:00 UTC);
+    // Norwegian primary documentation: 5 years after the fiscal year end (2027-01-01).
+    assert_eq!(
+        plan.erasure_exception(&facts("finance.invoice", None), &[], now),
+        Some(("bookkeeping_no_primary", datetime!(2032-01-01 00:00 UTC)))
+    );
+    assert_eq!(
+        plan.erasure_exception(&facts("commercial.order", Some("NO")), &[], now),
+        Some(("bookkeeping_no_secondary", datetime!(2030-07-01 00:00 UTC)))
+    );
+    assert_eq!(
+        plan.erasure_exception(&facts("finance.invoice", Some("SE")), &[], now),
+        Some(("bookkeeping_se", datetime!(2034-01-01 00:00 UTC)))
+    );
+    assert_eq!(
+        plan.erasure_exception(&facts("identity.name", None), &[], now),
+        None
+    );
+    // Once the exception has ended, nothing keeps the invoice.
+    assert_eq!(
+        plan.erasure_exception(
+            &facts("finance.invoice", None),
+            &[],
+            datetime!(2032-01-01 00:00 UTC)
+        ),
+        None
+    );
+}

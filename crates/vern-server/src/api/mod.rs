@@ -7,6 +7,7 @@ pub mod consent;
 pub mod decisions;
 pub mod disclosures;
 pub mod events;
+pub mod gdpr_api;
 pub mod health;
 pub mod idempotency;
 pub mod identifiers;
@@ -16,8 +17,10 @@ pub mod outbox;
 pub mod policy;
 pub mod public;
 pub mod records;
+pub mod report_render;
 pub mod requests;
 pub mod retention;
+pub mod rights;
 pub mod subjects;
 pub mod tokens;
 
@@ -49,6 +52,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             records::update_record,
             records::delete_record
         ))
+        .routes(routes!(rights::erase_on_request))
+        .routes(routes!(rights::access_report))
+        .routes(routes!(rights::rectify))
+        .routes(routes!(rights::portability))
+        .routes(routes!(gdpr_api::query, gdpr_api::delete))
         .routes(routes!(lookup::lookup))
         .routes(routes!(retention::create_hold, retention::list_holds))
         .routes(routes!(retention::release_hold))

@@ -12,11 +12,13 @@
 //! dropped (and zeroed) when it returns. There is deliberately no long-lived cache of plaintext
 //! keys: erasure must take effect at once, and a process dump must not hold every subject's key.
 
+mod access_report;
 pub mod cache;
 mod consent;
 mod consent_types;
 mod decisions;
 mod disclosures;
+mod erasure;
 mod events;
 mod identifiers;
 mod jobs;
@@ -26,8 +28,10 @@ mod objections;
 mod outbox;
 mod policy_versions;
 pub mod policy_versions_types;
+mod portability;
 mod receipts;
 mod records;
+mod rectification;
 mod requests;
 pub mod requests_types;
 mod retention;
@@ -52,16 +56,20 @@ use vern_store::{NewAuditEntry, SqlStore, Store, StoreError, SubjectKeyRow};
 
 use crate::error::FieldError;
 
+pub use access_report::*;
 pub use consent::ExpirySweep;
 pub use consent_types::*;
 pub use decisions::MAX_BULK_DECISIONS;
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
+pub use erasure::{ERASURE_REQUEST_RULE, ErasureOutcome, KeptItem, RecipientToNotify};
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
 pub use jobs::JobView;
 pub use outbox::{MailView, OutboxView};
 pub use policy_versions::{KIND_POLICY_NOTICES, NOTICE_BATCH, PolicySet};
 pub use policy_versions_types::*;
+pub use portability::{PORTABILITY_SCHEMA, dpv_basis, dpv_category, dpv_purpose};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
+pub use rectification::{Rectification, RectificationOutcome};
 pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
 pub use requests_types::*;
 pub use retention::SWEEP_BATCH;

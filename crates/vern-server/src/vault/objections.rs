@@ -138,7 +138,12 @@ impl Vault {
             .objections
             .iter()
             .find(|o| o.target == input.purpose)
-            .ok_or(VaultError::NotFound("objection to this purpose"))?;
+            .ok_or_else(|| {
+                VaultError::Conflict(
+                    "the subject has not objected to this purpose: there is nothing to weigh grounds against"
+                        .into(),
+                )
+            })?;
         let key = self.subject_key(subject).await?;
         let aad = Aad {
             tenant: self.tenant,

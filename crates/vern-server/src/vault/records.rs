@@ -258,7 +258,7 @@ impl Vault {
         Ok(view)
     }
 
-    async fn record_row(&self, subject: Uuid, id: Uuid) -> VaultResult<RecordRow> {
+    pub(super) async fn record_row(&self, subject: Uuid, id: Uuid) -> VaultResult<RecordRow> {
         self.store
             .get_record(self.tenant, subject, id)
             .await

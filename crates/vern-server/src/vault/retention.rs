@@ -53,7 +53,7 @@ fn basis_name(b: Basis) -> &'static str {
 }
 
 /// Whether an active hold covers a record of `subject` in `category`.
-fn held(holds: &[LegalHoldRow], subject: Uuid, category: &str) -> bool {
+pub(super) fn held(holds: &[LegalHoldRow], subject: Uuid, category: &str) -> bool {
     holds.iter().any(|h| {
         h.subject_id.is_none_or(|s| s == subject)
             && (h.categories.is_empty()
@@ -200,7 +200,7 @@ impl Vault {
         Ok(())
     }
 
-    async fn active_holds(&self) -> VaultResult<Vec<LegalHoldRow>> {
+    pub(super) async fn active_holds(&self) -> VaultResult<Vec<LegalHoldRow>> {
         self.store
             .list_holds(self.tenant, false)
             .await

@@ -20,6 +20,9 @@ pub enum Actor {
     Cli,
     /// vern itself (jobs, startup).
     System,
+    /// A data subject through the Helsinki GDPR API, authenticated by an OIDC token (the
+    /// subject id is in the audit entry's `subject_id`).
+    GdprApi,
 }
 
 impl std::fmt::Display for Actor {
@@ -28,6 +31,7 @@ impl std::fmt::Display for Actor {
             Actor::Token(id) => write!(f, "token:{id}"),
             Actor::Cli => f.write_str("cli"),
             Actor::System => f.write_str("system"),
+            Actor::GdprApi => f.write_str("gdpr-api"),
         }
     }
 }

@@ -76,6 +76,12 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("getSubject", ALL),
     ("updateSubject", ALL),
     ("eraseSubject", &["admin", "dpo"]),
+    ("eraseSubjectOnRequest", &["admin", "dpo"]),
+    // A report must be complete: the recruiter does not cover the fixture's contact record.
+    ("getAccessReport", CONTACT),
+    ("getPortabilityPackage", CONTACT),
+    ("rectifyRecord (contact)", CONTACT),
+    ("eraseSubjectOnRequest (dry run)", &["admin", "dpo"]),
     ("addIdentifier", ALL),
     ("listIdentifiers", ALL),
     ("deleteIdentifier", CONTACT),
@@ -142,6 +148,23 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             Some(json!({"jurisdiction": "DK"})),
         ),
         "eraseSubject" => (Method::DELETE, format!("/v1/subjects/{s}"), None),
+        "rectifyRecord (contact)" => (
+            Method::POST,
+            format!("/v1/subjects/{s}/records/{}/rectification", f.record),
+            Some(json!({"value": format!("fixed{n}@example.com")})),
+        ),
+        "getPortabilityPackage" => (Method::GET, format!("/v1/subjects/{s}/portability"), None),
+        "getAccessReport" => (
+            Method::GET,
+            format!("/v1/subjects/{s}/access-report?format=html&lang=nb"),
+            None,
+        ),
+        "eraseSubjectOnRequest" => (Method::POST, format!("/v1/subjects/{s}/erasure"), None),
+        "eraseSubjectOnRequest (dry run)" => (
+            Method::POST,
+            format!("/v1/subjects/{s}/erasure?dry_run=true"),
+            None,
+        ),
         "addIdentifier" => (
             Method::POST,
             format!("/v1/subjects/{s}/identifiers"),

@@ -1,6 +1,7 @@
 //! vern-server's one integration-test binary: the real server over HTTP, zero2prod style.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_report;
 mod audit;
 mod authz;
 mod bad_input;
@@ -10,14 +11,18 @@ mod consent_expiry;
 mod crypto;
 mod decisions;
 mod disclosures;
+mod erasure;
 mod events;
 mod helpers;
 mod jobs;
+mod oidc;
 mod openapi;
 mod outbox;
 mod policy_versions;
+mod portability;
 mod receipts;
 mod records;
+mod rectification;
 mod requests;
 mod requests_mail;
 mod retention;

@@ -13,6 +13,7 @@ mod bulk;
 mod changes;
 mod consent;
 mod disclosures;
+mod erasure;
 mod error;
 mod events;
 mod import;

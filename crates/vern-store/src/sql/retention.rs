@@ -53,7 +53,7 @@ pub(super) fn in_list(
 }
 
 /// `$n` on PostgreSQL, `?` on SQLite (anonymous parameters bind in order).
-fn p(conn: &AnyConnection, n: usize) -> String {
+pub(super) fn p(conn: &AnyConnection, n: usize) -> String {
     if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
         "?".to_owned()
     } else {
@@ -61,7 +61,7 @@ fn p(conn: &AnyConnection, n: usize) -> String {
     }
 }
 
-fn bind_ids(mut q: Q, ids: &[Uuid]) -> Q {
+pub(super) fn bind_ids(mut q: Q, ids: &[Uuid]) -> Q {
     for id in ids {
         q = q.bind(id.as_bytes().to_vec());
     }

@@ -229,8 +229,9 @@ async fn sqlite_schema_is_introspectable() {
     assert!(!tables.contains(&("data", "keyring")));
     // Append-only tables refuse UPDATE and DELETE: 0001 audit_log, erasure_ledger; 0002
     // consent_events, suppression; 0003 deletion_evidence; 0004 disclosures; 0010
-    // dsr_request_events. 0007: 16 triggers that write the subject change log.
-    assert_eq!(schema.triggers.len(), 30);
+    // dsr_request_events; 0011 partial_erasures. 0007: 16 triggers that write the subject
+    // change log.
+    assert_eq!(schema.triggers.len(), 32);
 }
 
 #[tokio::test]
@@ -255,12 +256,12 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        37,
+        38,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 34, "{:?}", postgres.indexes);
-    assert_eq!(postgres.triggers.len(), 30, "{:?}", postgres.triggers);
+    assert_eq!(postgres.indexes.len(), 35, "{:?}", postgres.indexes);
+    assert_eq!(postgres.triggers.len(), 32, "{:?}", postgres.triggers);
 
     assert_eq!(
         diff(&sqlite.columns, &postgres.columns),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use vern_core::ids::{DEFAULT_TENANT, new_id, to_micros};
-use vern_store::{Backend, NewAuditEntry, SqlStore, Store};
+use vern_store::{Backend, ErasureStore, NewAuditEntry, PartialErasure, SqlStore, Store};
 
 use super::config::StoreArgs;
 use super::context::open_store;
@@ -58,14 +58,15 @@ pub async fn restore(args: &StoreArgs, src: &Path) -> anyhow::Result<()> {
     let (cur_data, cur_keys) = (data_dir.join("vern.sqlite3"), data_dir.join("keys.sqlite3"));
 
     // The erasures recorded so far must survive the restore.
-    let erased: Vec<uuid::Uuid> = if cur_data.exists() {
+    let (erased, partial): (Vec<uuid::Uuid>, Vec<PartialErasure>) = if cur_data.exists() {
         let current = SqlStore::open_dir(data_dir).await?;
         current.migrate().await?;
         let erased = current.erased_subjects(DEFAULT_TENANT).await?;
+        let partial = current.partial_erasures(DEFAULT_TENANT).await?;
         current.close().await;
-        erased
+        (erased, partial)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
 
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -89,12 +90,73 @@ pub async fn restore(args: &StoreArgs, src: &Path) -> anyhow::Result<()> {
     let restored = SqlStore::open_dir(data_dir).await?;
     restored.migrate().await?;
     let replayed = replay_erasures(&restored, &erased).await?;
+    let replayed_partial = replay_partial_erasures(&restored, &partial).await?;
     restored.close().await;
+    if replayed_partial > 0 {
+        println!(
+            "{replayed_partial} partial erasure(s) recorded after the backup were applied again (records kept under an erasure exception stay)"
+        );
+    }
     println!(
         "restored from {}; {replayed} erasure(s) recorded after the backup were applied again",
         src.display()
     );
     Ok(())
+}
+
+/// Applies again every partial erasure (erasure on request that kept records under an
+/// exception) the restored store does not know: the subject's identifiers and every record but
+/// the kept ones go. Subjects erased completely since are handled by the erasure ledger.
+pub async fn replay_partial_erasures(
+    store: &SqlStore,
+    partial: &[PartialErasure],
+) -> anyhow::Result<usize> {
+    let known: std::collections::HashSet<(uuid::Uuid, i64)> = store
+        .partial_erasures(DEFAULT_TENANT)
+        .await?
+        .into_iter()
+        .map(|p| (p.subject_id, p.erased_at))
+        .collect();
+    let mut n = 0;
+    for p in partial
+        .iter()
+        .filter(|p| !known.contains(&(p.subject_id, p.erased_at)))
+    {
+        let at = to_micros(time::OffsetDateTime::now_utc());
+        let audit = NewAuditEntry {
+            tenant_id: DEFAULT_TENANT,
+            id: new_id(),
+            at,
+            actor: "cli".into(),
+            action: "subject.erase_replayed".into(),
+            subject_id: Some(p.subject_id),
+            purpose: None,
+            detail: serde_json::json!({
+                "reason": "restore replayed a partial erasure",
+                "kept": p.kept_records,
+            })
+            .to_string(),
+        };
+        match store
+            .erase_except(
+                DEFAULT_TENANT,
+                p.subject_id,
+                p.kept_records.clone(),
+                p.erased_at,
+                Vec::new(),
+                vec![audit],
+            )
+            .await
+        {
+            Ok(_) | Err(vern_store::StoreError::NotFound) => n += 1,
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot apply the partial erasure of {} again", p.subject_id)
+                });
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// Erases again every subject in `erased` that the restored store still holds.

@@ -7,8 +7,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use vern_core::ids::SystemClock;
+use vern_server::api::gdpr_api::GdprApiConfig;
 use vern_server::jobs::{Runner, RunnerConfig};
 use vern_server::mail::Mailer;
+use vern_server::oidc::{IssuerConfig, OidcVerifier};
 use vern_server::{AppState, ServerConfig, Vault};
 
 use super::config::{DEFAULT_LISTEN, StoreArgs};
@@ -44,9 +46,75 @@ pub struct ServeArgs {
     pub no_jobs: bool,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub gdpr_api: GdprApiArgs,
+}
+
+/// The Helsinki profile GDPR API (`/gdpr-api/v1/user/{uuid}`): off unless an issuer is given.
+#[derive(Debug, Args)]
+pub struct GdprApiArgs {
+    /// Trusted OIDC issuer (`iss`, exactly); its discovery document and JWKS are fetched.
+    #[arg(long, env = "VERN_GDPR_API_ISSUER", value_name = "URL")]
+    pub gdpr_api_issuer: Option<String>,
+    /// Accepted token audiences (comma-separated).
+    #[arg(long, env = "VERN_GDPR_API_AUDIENCE", value_delimiter = ',')]
+    pub gdpr_api_audience: Vec<String>,
+    /// Claims that hold scopes: names, or dotted paths into nested claims (comma-separated).
+    #[arg(
+        long,
+        env = "VERN_GDPR_API_SCOPE_CLAIMS",
+        value_delimiter = ',',
+        default_value = "scope,scp,authorization.permissions.scopes"
+    )]
+    pub gdpr_api_scope_claims: Vec<String>,
+    /// Scopes of which any grants GET (comma-separated).
+    #[arg(
+        long,
+        env = "VERN_GDPR_API_QUERY_SCOPES",
+        value_delimiter = ',',
+        default_value = "gdprquery"
+    )]
+    pub gdpr_api_query_scopes: Vec<String>,
+    /// Scopes of which any grants DELETE (comma-separated).
+    #[arg(
+        long,
+        env = "VERN_GDPR_API_DELETE_SCOPES",
+        value_delimiter = ',',
+        default_value = "gdprdelete"
+    )]
+    pub gdpr_api_delete_scopes: Vec<String>,
+    /// The identifier kind holding the user's UUID.
+    #[arg(
+        long,
+        env = "VERN_GDPR_API_IDENTIFIER",
+        default_value = "external:helsinki_profile"
+    )]
+    pub gdpr_api_identifier: String,
+}
+
+impl GdprApiArgs {
+    fn config(&self) -> anyhow::Result<Option<GdprApiConfig>> {
+        let Some(issuer) = &self.gdpr_api_issuer else {
+            return Ok(None);
+        };
+        anyhow::ensure!(
+            !self.gdpr_api_audience.is_empty(),
+            "--gdpr-api-audience is required with --gdpr-api-issuer"
+        );
+        let mut cfg = IssuerConfig::new(issuer.clone(), self.gdpr_api_audience.clone());
+        cfg.scope_claims.clone_from(&self.gdpr_api_scope_claims);
+        let verifier = OidcVerifier::new(vec![cfg]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(GdprApiConfig {
+            verifier,
+            query_scopes: self.gdpr_api_query_scopes.clone(),
+            delete_scopes: self.gdpr_api_delete_scopes.clone(),
+            identifier_kind: self.gdpr_api_identifier.clone(),
+        }))
+    }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let gdpr_api = args.gdpr_api.config()?;
     let ctx = Ctx::open(&args.store, true).await?;
     let listen = match args.listen.or(ctx.settings.file.listen) {
         Some(a) => a,
@@ -125,13 +193,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             let _ = jobs_stopped.await;
         }))
     });
-    vern_server::serve(
-        listener,
-        AppState::from_arc(vault, config),
-        shutdown_signal(),
-    )
-    .await
-    .context("server error")?;
+    let mut state = AppState::from_arc(vault, config);
+    if let Some(g) = gdpr_api {
+        state = state.with_gdpr_api(g);
+    }
+    vern_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("server error")?;
     let _ = stop_jobs.send(());
     if let Some(runner) = runner {
         // The current job finishes (or its lease runs out and another node takes it).

@@ -1,0 +1,22 @@
+-- Erasures on request that kept records under an erasure exception or legal hold (the subject
+-- and its key stay for those). A restore replays them like the erasure ledger: everything of
+-- the subject but the kept records goes again, so a backup taken before the request cannot
+-- bring the erased records or identifiers back. Ids only, no personal data; append-only.
+CREATE TABLE partial_erasures (
+    tenant_id    BYTEA  NOT NULL,
+    id           BYTEA  NOT NULL,
+    subject_id   BYTEA  NOT NULL,
+    erased_at    BIGINT NOT NULL,
+    -- JSON array of the record ids that were kept.
+    kept_records TEXT   NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+
+CREATE INDEX partial_erasures_subject ON partial_erasures (tenant_id, subject_id);
+
+CREATE TRIGGER partial_erasures_no_update BEFORE UPDATE ON partial_erasures
+    FOR EACH ROW EXECUTE FUNCTION vern_refuse_change();
+CREATE TRIGGER partial_erasures_no_delete BEFORE DELETE ON partial_erasures
+    FOR EACH ROW EXECUTE FUNCTION vern_refuse_change();
+CREATE TRIGGER partial_erasures_no_truncate BEFORE TRUNCATE ON partial_erasures
+    FOR EACH STATEMENT EXECUTE FUNCTION vern_refuse_change();

@@ -215,6 +215,12 @@ impl Vault {
         subject: Uuid,
     ) -> VaultResult<Vec<DisclosureView>> {
         self.require(who, Permission::DisclosuresRead)?;
+        // An unknown or erased subject is "no such subject", like every other per-subject
+        // route (the register keeps its pseudonymous rows; they are not served from here).
+        self.store()
+            .get_subject(self.tenant(), subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
         let rows = self
             .store()
             .disclosures_of_subject(self.tenant(), subject)

@@ -233,3 +233,30 @@ async fn the_public_sub_processor_overview_needs_no_token() {
         .unwrap();
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
+
+#[tokio::test]
+async fn the_disclosures_of_an_unknown_or_erased_subject_are_not_found() {
+    let app = spawn_app().await;
+    let s = app.create_subject(&lead("gone@example.com")).await;
+    let id = id_of(&s);
+    let path = format!("/v1/subjects/{id}/disclosures");
+    assert_eq!(
+        app.get(&app.admin_token, &path).await.status(),
+        StatusCode::OK
+    );
+    let r = app
+        .delete(&app.admin_token, &format!("/v1/subjects/{id}"))
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    problem(
+        app.get(&app.admin_token, &path).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let unknown = format!("/v1/subjects/{}/disclosures", uuid::Uuid::now_v7());
+    problem(
+        app.get(&app.admin_token, &unknown).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}

@@ -81,30 +81,9 @@ pub(super) async fn enqueue_in(conn: &mut sqlx::AnyConnection, job: &JobRow) -> 
 impl JobStore for SqlStore {
     async fn enqueue(&self, job: JobRow) -> StoreResult<bool> {
         let mut tx = self.begin(&self.data).await?;
-        let done = sqlx::query(concat!(
-            "INSERT INTO jobs (",
-            job_cols!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (unique_key) DO NOTHING"
-        ))
-        .bind(job.id.as_bytes().as_slice())
-        .bind(job.kind.as_str())
-        .bind(job.payload.as_str())
-        .bind(job.state.as_str())
-        .bind(job.run_at)
-        .bind(job.attempts)
-        .bind(job.max_attempts)
-        .bind(job.lease_owner.as_deref())
-        .bind(job.lease_until)
-        .bind(job.last_error.as_deref())
-        .bind(job.unique_key.as_deref())
-        .bind(job.created_at)
-        .bind(job.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let queued = enqueue_in(&mut tx, &job).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected() == 1)
+        Ok(queued)
     }
 
     async fn claim(

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::rows::{get, opt_uuid, uuid};
 use super::{SqlStore, db_err};
-use crate::jobs::state;
+use crate::jobs::{JobRow, state};
 use crate::outbox::{
     MAIL_MAX_ATTEMPTS, MAIL_SEND_JOB, NewOutboxMessage, OutboxRow, OutboxStore, outbox_state,
 };
@@ -71,21 +71,25 @@ pub(crate) async fn insert_in(
             "outbox_id": m.id,
         })
         .to_string();
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, \
-             lease_owner, lease_until, last_error, unique_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6, NULL, NULL, NULL, $7, $5, $5)",
+        super::jobs::enqueue_in(
+            &mut *conn,
+            &JobRow {
+                id: m.id,
+                kind: MAIL_SEND_JOB.to_owned(),
+                payload,
+                state: state::QUEUED.to_owned(),
+                run_at: now,
+                attempts: 0,
+                max_attempts: MAIL_MAX_ATTEMPTS,
+                lease_owner: None,
+                lease_until: None,
+                last_error: None,
+                unique_key: Some(format!("{MAIL_SEND_JOB}:{}", m.id)),
+                created_at: now,
+                updated_at: now,
+            },
         )
-        .bind(m.id.as_bytes().as_slice())
-        .bind(MAIL_SEND_JOB)
-        .bind(payload)
-        .bind(state::QUEUED)
-        .bind(now)
-        .bind(MAIL_MAX_ATTEMPTS)
-        .bind(format!("{MAIL_SEND_JOB}:{}", m.id))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+        .await?;
     }
     Ok(inserted)
 }

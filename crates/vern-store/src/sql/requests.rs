@@ -147,29 +147,7 @@ async fn write_rest(conn: &mut AnyConnection, change: RequestChange) -> StoreRes
 }
 
 async fn insert_job(conn: &mut AnyConnection, job: &JobRow) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, \
-         lease_owner, lease_until, last_error, unique_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         ON CONFLICT (unique_key) DO NOTHING",
-    )
-    .bind(job.id.as_bytes().as_slice())
-    .bind(job.kind.as_str())
-    .bind(job.payload.as_str())
-    .bind(job.state.as_str())
-    .bind(job.run_at)
-    .bind(job.attempts)
-    .bind(job.max_attempts)
-    .bind(job.lease_owner.as_deref())
-    .bind(job.lease_until)
-    .bind(job.last_error.as_deref())
-    .bind(job.unique_key.as_deref())
-    .bind(job.created_at)
-    .bind(job.updated_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(())
+    super::jobs::enqueue_in(conn, job).await.map(|_| ())
 }
 
 impl RequestStore for SqlStore {

@@ -318,10 +318,9 @@ async fn update_chunk(
         )
         .await?;
         sqlx::query(
-            "UPDATE records SET \
-             expires_at = (SELECT u.expires_at FROM temp.expiry_updates u WHERE u.id = records.id), \
-             retention_rule = (SELECT u.retention_rule FROM temp.expiry_updates u \
-                               WHERE u.id = records.id) \
+            "UPDATE records SET (expires_at, retention_rule) = \
+             (SELECT u.expires_at, u.retention_rule FROM temp.expiry_updates u \
+              WHERE u.id = records.id) \
              WHERE tenant_id = ?1 AND id IN (SELECT id FROM temp.expiry_updates)",
         )
         .bind(tenant.as_bytes().to_vec())

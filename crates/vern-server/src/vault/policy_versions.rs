@@ -424,9 +424,14 @@ impl Vault {
             }),
         );
         self.store
-            .publish_policy_version(row, renewal, job, announce, vec![audit])
+            .publish_policy_version(row, renewal.clone(), job, announce, vec![audit])
             .await
             .map_err(VaultError::store("policy version"))?;
+        if renewal.is_some() {
+            // The renewal marks touched consents of any number of subjects: this node's
+            // decision cache forgets them all now (others follow their change-log poll).
+            self.cache.clear();
+        }
         self.refresh_policies().await?;
         self.version_view(id).await
     }

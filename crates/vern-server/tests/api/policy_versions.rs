@@ -460,12 +460,17 @@ async fn a_subprocessor_outside_the_eea_needs_a_safeguard_and_customers_are_told
             "Usage analytics for the CRM",
             "IN",
             "scc (SCC-2026-7)",
-            "within 30 days",
             &until[..10],
             &effective[..10],
         ] {
             assert!(mail.body.contains(needle), "{needle:?} in {}", mail.body);
         }
+        // In the policy's first language (nb here): the window in days.
+        assert!(
+            mail.body.contains("innen 30 dager") || mail.body.contains("within 30 days"),
+            "{}",
+            mail.body
+        );
         let notices: Value = app
             .get(&app.admin_token, "/v1/processor-customers/notices")
             .await

@@ -325,6 +325,7 @@ async fn bench_notice_fan_out() {
     let (job, outcome) = runner.run_one().await.unwrap().unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(job.kind, KIND_POLICY_NOTICES);
+    assert!(job.payload.contains(&v.id.to_string()), "{}", job.payload);
     outcome.unwrap();
     let queued = u64::try_from(
         vault

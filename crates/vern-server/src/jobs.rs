@@ -373,23 +373,38 @@ impl Runner {
         };
         let work = handler(self.vault.clone(), job.clone());
         tokio::pin!(work);
-        // Renew the lease at a third of its length while the handler runs.
-        let mut beat = tokio::time::interval(self.config.lease / 3);
-        beat.tick().await;
-        let outcome = loop {
-            tokio::select! {
-                out = &mut work => break out,
-                _ = beat.tick() => {
-                    let now = self.now();
-                    match store.heartbeat(job.id, &self.config.owner, now, now.saturating_add(lease)).await {
+        // Renew the lease at a third of its length while the handler runs, in a task of its
+        // own: a renewal waiting for the database (SQLite has one writer) must not stop the
+        // handler from finishing the transaction it waits for. The task ends only when the
+        // lease is lost (another node has the job): then stop without completing.
+        let mut beat = {
+            let vault = self.vault.clone();
+            let owner = self.config.owner.clone();
+            let every = self.config.lease / 3;
+            let id = job.id;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let now = to_micros(vault.clock().now());
+                    match vault
+                        .store()
+                        .heartbeat(id, &owner, now, now.saturating_add(lease))
+                        .await
+                    {
                         Ok(true) => {}
-                        // Lost the lease: another node has the job; stop without completing.
-                        Ok(false) => break Err("lease lost".to_owned()),
-                        Err(e) => tracing::warn!(error = %e, job = %job.id, "lease renewal failed"),
+                        Ok(false) => return,
+                        Err(e) => tracing::warn!(error = %e, job = %id, "lease renewal failed"),
                     }
                 }
-            }
+            })
         };
+        let outcome = tokio::select! {
+            out = &mut work => out,
+            _ = &mut beat => Err("lease lost".to_owned()),
+        };
+        beat.abort();
         let now = self.now();
         match &outcome {
             Ok(()) => {

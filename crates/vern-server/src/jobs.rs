@@ -48,7 +48,10 @@ pub type Handler = Arc<dyn Fn(Arc<Vault>, JobRow) -> HandlerFuture + Send + Sync
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
-    /// This node's name in leases (host and process id by default).
+    /// This node's name in leases: `node:pid:incarnation` by default ([`local_node`], the
+    /// process id, a random id), which lets a restarted node release the jobs of the process
+    /// that died ([`Runner::reclaim_orphans`]). Any other text works; it is never reclaimed
+    /// early.
     pub owner: String,
     /// How long a claim holds a job before another node may take it; renewed while it runs.
     pub lease: Duration,
@@ -65,7 +68,12 @@ pub struct RunnerConfig {
 impl Default for RunnerConfig {
     fn default() -> Self {
         RunnerConfig {
-            owner: format!("node-{}-{}", std::process::id(), new_id().simple()),
+            owner: format!(
+                "{}:{}:{}",
+                local_node(),
+                std::process::id(),
+                new_id().simple()
+            ),
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(5),
             sweep_every: Some(Duration::from_secs(24 * 3600)),
@@ -73,6 +81,50 @@ impl Default for RunnerConfig {
             backoff: Duration::from_secs(30),
         }
     }
+}
+
+/// This machine as lease owners name it: host name and PID namespace (`host/pid:[inode]`), so
+/// that a process id in a lease can be checked against the processes it could belong to. Two
+/// containers that share a host name but not a PID namespace get different names.
+pub fn local_node() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().replace([':', '/'], "_"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let ns = std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|p| p.to_string_lossy().replace(':', "="))
+        .unwrap_or_default();
+    format!("{host}/{ns}")
+}
+
+/// Whether the lease `owner` (`node:pid:incarnation`, see [`RunnerConfig`]) belongs to a
+/// process that no longer runs, as far as this process can tell: same node, and either this
+/// process id with another incarnation (this process reuses the id of one that died) or an id
+/// no process has. Any other owner (another machine, an unknown format, no `/proc`) is left
+/// to its lease.
+pub fn is_orphaned_lease(owner: &str, me: &str) -> bool {
+    let mut parts = owner.rsplitn(3, ':');
+    let (Some(incarnation), Some(pid), Some(node)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let mut mine = me.rsplitn(3, ':');
+    let (Some(my_incarnation), Some(my_pid), Some(my_node)) =
+        (mine.next(), mine.next(), mine.next())
+    else {
+        return false;
+    };
+    if node != my_node || pid.parse::<u32>().is_err() {
+        return false;
+    }
+    if pid == my_pid {
+        return incarnation != my_incarnation;
+    }
+    let proc = std::path::Path::new("/proc");
+    proc.join("self").exists() && !proc.join(pid).exists()
 }
 
 fn micros(d: Duration) -> i64 {
@@ -274,6 +326,34 @@ impl Runner {
         .await
     }
 
+    /// Releases the jobs whose lease holder died on this node (see [`is_orphaned_lease`]):
+    /// a node restarted after a crash takes its unfinished jobs back at once instead of
+    /// waiting for their leases to run out. Returns how many were released.
+    pub async fn reclaim_orphans(&self) -> Result<u64, vern_store::StoreError> {
+        let store = self.vault.store();
+        let running = store.list_jobs(Some(state::RUNNING), 1_000).await?;
+        let now = self.now();
+        let mut released = 0;
+        for job in running {
+            let Some(owner) = job.lease_owner.as_deref() else {
+                continue;
+            };
+            if !is_orphaned_lease(owner, &self.config.owner) {
+                continue;
+            }
+            // `fail` checks the dead owner still holds the lease, so a job another node took
+            // meanwhile is left alone; the crashed attempt counts as one.
+            if store
+                .fail(job.id, owner, now, "the node running it stopped", now)
+                .await?
+            {
+                tracing::warn!(job = %job.id, kind = %job.kind, "job of a stopped process on this node released");
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     /// Claims and runs one due job. `Ok(None)`: nothing was due.
     pub async fn run_one(
         &self,
@@ -293,23 +373,38 @@ impl Runner {
         };
         let work = handler(self.vault.clone(), job.clone());
         tokio::pin!(work);
-        // Renew the lease at a third of its length while the handler runs.
-        let mut beat = tokio::time::interval(self.config.lease / 3);
-        beat.tick().await;
-        let outcome = loop {
-            tokio::select! {
-                out = &mut work => break out,
-                _ = beat.tick() => {
-                    let now = self.now();
-                    match store.heartbeat(job.id, &self.config.owner, now, now.saturating_add(lease)).await {
+        // Renew the lease at a third of its length while the handler runs, in a task of its
+        // own: a renewal waiting for the database (SQLite has one writer) must not stop the
+        // handler from finishing the transaction it waits for. The task ends only when the
+        // lease is lost (another node has the job): then stop without completing.
+        let mut beat = {
+            let vault = self.vault.clone();
+            let owner = self.config.owner.clone();
+            let every = self.config.lease / 3;
+            let id = job.id;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let now = to_micros(vault.clock().now());
+                    match vault
+                        .store()
+                        .heartbeat(id, &owner, now, now.saturating_add(lease))
+                        .await
+                    {
                         Ok(true) => {}
-                        // Lost the lease: another node has the job; stop without completing.
-                        Ok(false) => break Err("lease lost".to_owned()),
-                        Err(e) => tracing::warn!(error = %e, job = %job.id, "lease renewal failed"),
+                        Ok(false) => return,
+                        Err(e) => tracing::warn!(error = %e, job = %id, "lease renewal failed"),
                     }
                 }
-            }
+            })
         };
+        let outcome = tokio::select! {
+            out = &mut work => out,
+            _ = &mut beat => Err("lease lost".to_owned()),
+        };
+        beat.abort();
         let now = self.now();
         match &outcome {
             Ok(()) => {
@@ -331,7 +426,15 @@ impl Runner {
     pub async fn run_until(self: Arc<Self>, shutdown: impl Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
         let mut refreshed = std::time::Instant::now();
+        let mut reclaimed: Option<std::time::Instant> = None;
         loop {
+            // At start (a restart after a crash resumes at once), then once a lease period.
+            if reclaimed.is_none_or(|t| t.elapsed() >= self.config.lease) {
+                reclaimed = Some(std::time::Instant::now());
+                if let Err(e) = self.reclaim_orphans().await {
+                    tracing::warn!(error = %e, "could not release jobs of stopped processes");
+                }
+            }
             // Versions published on another node become known here, at most once a poll
             // (they are published days ahead of taking effect, so the delay does not matter).
             if refreshed.elapsed() >= self.config.poll {

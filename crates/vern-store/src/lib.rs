@@ -49,7 +49,8 @@ pub use outbox::{
 };
 pub use policy_versions::{
     FanoutProgress, FanoutSubject, NoticeCounts, NoticeRow, PolicyVersionRow, PolicyVersionStore,
-    ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,
+    ProcessorCustomerRow, RenewalMark, SubprocessorAnnouncement, SubprocessorNoticeRow,
+    SubprocessorObjectionRow,
 };
 pub use requests::{
     RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,

@@ -110,6 +110,18 @@ pub struct SubprocessorNoticeRow {
     pub recipient: String,
     pub queued_at: i64,
     pub objection_until: i64,
+    /// The email carrying the notice (written with it).
+    pub outbox_id: Option<Uuid>,
+    /// When that email was delivered (read only: from the outbox).
+    pub delivered_at: Option<i64>,
+}
+
+/// What a sub-processor addition writes with its policy version, in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct SubprocessorAnnouncement {
+    pub notices: Vec<SubprocessorNoticeRow>,
+    /// The notices' emails (sealed; one per notice with an address).
+    pub mail: Vec<crate::outbox::NewOutboxMessage>,
 }
 
 /// A customer's objection to a new sub-processor.
@@ -126,13 +138,14 @@ pub struct SubprocessorObjectionRow {
 }
 
 pub trait PolicyVersionStore: Send + Sync {
-    /// Stores a version; marks consents for renewal and queues `job` (the fan-out) and `audit`
-    /// in the same transaction.
+    /// Stores a version; marks consents for renewal and queues `job` (the fan-out), the
+    /// sub-processor notices and their mail (`announce`) and `audit` in the same transaction.
     fn publish_policy_version(
         &self,
         row: PolicyVersionRow,
         renewal: Option<RenewalMark>,
         job: Option<JobRow>,
+        announce: SubprocessorAnnouncement,
         audit: Vec<NewAuditEntry>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Every version of the tenant, by effective time then publication time.

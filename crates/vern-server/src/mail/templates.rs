@@ -29,6 +29,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("templates/policy_notice.nb.txt"),
     ),
     (
+        "subprocessor_notice",
+        "en",
+        include_str!("templates/subprocessor_notice.en.txt"),
+    ),
+    (
+        "subprocessor_notice",
+        "nb",
+        include_str!("templates/subprocessor_notice.nb.txt"),
+    ),
+    (
         "dsr_verify",
         "en",
         include_str!("templates/dsr_verify.en.txt"),

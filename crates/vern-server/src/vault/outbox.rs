@@ -97,9 +97,31 @@ impl Vault {
             ));
         }
         mail::render(template, lang, &params).map_err(|e| VaultError::Internal(e.to_string()))?;
-        let id = new_id();
         let params =
             serde_json::to_vec(&params).map_err(|e| VaultError::Internal(e.to_string()))?;
+        self.seal_checked(to, template, lang, &params, subject_id, dedup_key)
+    }
+
+    /// [`Vault::seal_mail`] for one of many recipients of the same message: the caller has
+    /// rendered `template` in `lang` with these parameters (`params`, serialised JSON) once
+    /// for all of them, so only the address is checked here.
+    pub(crate) fn seal_checked(
+        &self,
+        to: &str,
+        template: &str,
+        lang: &str,
+        params: &[u8],
+        subject_id: Option<Uuid>,
+        dedup_key: Option<String>,
+    ) -> VaultResult<NewOutboxMessage> {
+        if !mail::valid_address(to) {
+            return Err(VaultError::field(
+                "email",
+                "invalid_email",
+                "not a valid mail address",
+            ));
+        }
+        let id = new_id();
         Ok(NewOutboxMessage {
             tenant_id: self.tenant,
             id,
@@ -107,7 +129,7 @@ impl Vault {
             template: template.to_owned(),
             lang: lang.to_owned(),
             to_ciphertext: self.outbox.seal(self.tenant, id, FIELD_TO, to.as_bytes())?,
-            params_ciphertext: self.outbox.seal(self.tenant, id, FIELD_PARAMS, &params)?,
+            params_ciphertext: self.outbox.seal(self.tenant, id, FIELD_PARAMS, params)?,
             dedup_key,
         })
     }

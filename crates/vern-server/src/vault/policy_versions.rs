@@ -29,6 +29,7 @@ use vern_policy::diff::{ChangeClass, audience, diff};
 use vern_store::jobs::state;
 use vern_store::{
     JobRow, NoticeRow, PolicyVersionRow, PolicyVersionStore, RenewalMark, SqlStore, StoreError,
+    SubprocessorAnnouncement,
 };
 
 use super::{
@@ -180,7 +181,13 @@ pub(super) async fn load_or_record(
         published_by: "startup".into(),
     };
     store
-        .publish_policy_version(row.clone(), None, None, Vec::new())
+        .publish_policy_version(
+            row.clone(),
+            None,
+            None,
+            SubprocessorAnnouncement::default(),
+            Vec::new(),
+        )
         .await
         .map_err(VaultError::store("policy version"))?;
     let retention = RetentionPlan::new(&given).map_err(internal)?;
@@ -297,11 +304,15 @@ impl Vault {
             input.effective_at.map(to_micros),
             now,
             "publish",
+            new_id(),
+            SubprocessorAnnouncement::default(),
         )
         .await
     }
 
-    /// Publishes an already validated policy (shared with sub-processor additions).
+    /// Publishes an already validated policy as version `id` (shared with sub-processor
+    /// additions, whose customer notices and their mail, `announce`, commit with it).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn publish_parsed(
         &self,
         who: &Principal,
@@ -309,6 +320,8 @@ impl Vault {
         effective_at: Option<i64>,
         now: i64,
         action: &str,
+        id: Uuid,
+        announce: SubprocessorAnnouncement,
     ) -> VaultResult<PolicyVersionView> {
         let set = self.snapshot();
         let base = set
@@ -363,7 +376,6 @@ impl Vault {
             .announce_by
             .iter()
             .any(|c| c.get_ref() == "email");
-        let id = new_id();
         let row = PolicyVersionRow {
             tenant_id: self.tenant,
             id,
@@ -412,9 +424,14 @@ impl Vault {
             }),
         );
         self.store
-            .publish_policy_version(row, renewal, job, vec![audit])
+            .publish_policy_version(row, renewal.clone(), job, announce, vec![audit])
             .await
             .map_err(VaultError::store("policy version"))?;
+        if renewal.is_some() {
+            // The renewal marks touched consents of any number of subjects: this node's
+            // decision cache forgets them all now (others follow their change-log poll).
+            self.cache.clear();
+        }
         self.refresh_policies().await?;
         self.version_view(id).await
     }
@@ -538,18 +555,7 @@ impl Vault {
         let mut after = progress.after_id;
         let mut total = 0u64;
         // What every mail of this version says: rendered once, sealed per recipient.
-        let lang = v
-            .policy
-            .raw
-            .languages
-            .get_ref()
-            .first()
-            .map_or_else(|| "en".to_owned(), |l| l.get_ref().clone());
-        let lang = if crate::mail::templates::LANGUAGES.contains(&lang.as_str()) {
-            lang
-        } else {
-            "en".to_owned()
-        };
+        let lang = mail_lang(&v.policy);
         let params = json!({
             "controller": v.policy.raw.controller.name.get_ref(),
             "effective_date": time_of(v.row.effective_at).date().to_string(),
@@ -561,6 +567,12 @@ impl Vault {
                 .join("\n"),
             "notice_url": "/v1/public/notices",
         });
+        // Rendered once here (a broken template fails the job before any page); every
+        // recipient's message seals the same serialised parameters.
+        crate::mail::render(NOTICE_TEMPLATE, &lang, &params)
+            .map_err(|e| VaultError::Internal(e.to_string()))?;
+        let params =
+            serde_json::to_vec(&params).map_err(|e| VaultError::Internal(e.to_string()))?;
         loop {
             let page = self
                 .store
@@ -590,40 +602,7 @@ impl Vault {
             } else {
                 Vec::new()
             };
-            let mut notices = Vec::with_capacity(page.len());
-            let mut mail = Vec::new();
-            for s in &page {
-                let address = match (&s.email, email) {
-                    (Some((iid, ct)), true) => self.open_address(&keys, s.subject_id, *iid, ct),
-                    _ => None,
-                };
-                let outbox_id = match address {
-                    Some(to) => {
-                        let msg = self.seal_mail(
-                            &to,
-                            "policy_notice",
-                            &lang,
-                            params.clone(),
-                            Some(s.subject_id),
-                            Some(format!("policy-notice:{version}:{}", s.subject_id)),
-                        )?;
-                        let id = msg.id;
-                        mail.push(msg);
-                        Some(id)
-                    }
-                    None => None,
-                };
-                notices.push(NoticeRow {
-                    subject_id: s.subject_id,
-                    channel: if outbox_id.is_some() {
-                        "email"
-                    } else {
-                        "website"
-                    }
-                    .to_owned(),
-                    outbox_id,
-                });
-            }
+            let (notices, mail) = self.seal_page(&page, &keys, email, version, &lang, &params)?;
             total += self
                 .store
                 .queue_notices(
@@ -643,7 +622,102 @@ impl Vault {
     }
 }
 
+/// The language of mail sent for the whole controller (notices): the policy's first
+/// language when mail templates exist in it, else English.
+pub(crate) fn mail_lang(policy: &Policy) -> String {
+    policy
+        .raw
+        .languages
+        .get_ref()
+        .first()
+        .map(|l| l.get_ref().clone())
+        .filter(|l| crate::mail::templates::LANGUAGES.contains(&l.as_str()))
+        .unwrap_or_else(|| "en".to_owned())
+}
+
+/// Subjects per sealing thread: below this a page is sealed on the calling thread.
+const SEAL_CHUNK: usize = 1_024;
+const NOTICE_TEMPLATE: &str = "policy_notice";
+
 impl Vault {
+    /// Builds a page's notice rows and sealed mail. The page's CPU work (unwrap each subject
+    /// key, open the address, seal address and parameters: four AEAD operations per subject)
+    /// is split over the machine's cores with scoped threads; on a multi-threaded runtime
+    /// the calling worker is handed over first (`block_in_place`) so other tasks keep running.
+    fn seal_page(
+        &self,
+        page: &[vern_store::FanoutSubject],
+        keys: &[vern_store::SubjectKeyRow],
+        email: bool,
+        version: Uuid,
+        lang: &str,
+        params: &[u8],
+    ) -> VaultResult<(Vec<NoticeRow>, Vec<vern_store::NewOutboxMessage>)> {
+        type Sealed = (NoticeRow, Option<vern_store::NewOutboxMessage>);
+        let one = |s: &vern_store::FanoutSubject| -> VaultResult<Sealed> {
+            let address = match (&s.email, email) {
+                (Some((iid, ct)), true) => self
+                    .open_address(keys, s.subject_id, *iid, ct)
+                    .filter(|a| crate::mail::valid_address(a)),
+                _ => None,
+            };
+            let msg = match address {
+                Some(to) => Some(self.seal_checked(
+                    &to,
+                    NOTICE_TEMPLATE,
+                    lang,
+                    params,
+                    Some(s.subject_id),
+                    Some(format!("policy-notice:{version}:{}", s.subject_id)),
+                )?),
+                None => None,
+            };
+            let notice = NoticeRow {
+                subject_id: s.subject_id,
+                channel: if msg.is_some() { "email" } else { "website" }.to_owned(),
+                outbox_id: msg.as_ref().map(|m| m.id),
+            };
+            Ok((notice, msg))
+        };
+        let chunk = |part: &[vern_store::FanoutSubject]| -> VaultResult<Vec<Sealed>> {
+            part.iter().map(one).collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 8)
+            .min(page.len().div_ceil(SEAL_CHUNK).max(1));
+        let sealed: Vec<Sealed> = if threads <= 1 || !email {
+            chunk(page)?
+        } else {
+            let per = page.len().div_ceil(threads);
+            let run = || {
+                std::thread::scope(|scope| {
+                    let mut parts = page.chunks(per);
+                    let first = parts.next().unwrap_or(&[]);
+                    let handles: Vec<_> = parts.map(|p| scope.spawn(move || chunk(p))).collect();
+                    let mut out = chunk(first)?;
+                    for h in handles {
+                        out.extend(h.join().map_err(|_| {
+                            VaultError::Internal("a sealing thread panicked".into())
+                        })??);
+                    }
+                    Ok::<_, VaultError>(out)
+                })
+            };
+            match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+                _ => run(),
+            }?
+        };
+        let mut notices = Vec::with_capacity(sealed.len());
+        let mut mail = Vec::with_capacity(sealed.len());
+        for (n, m) in sealed {
+            notices.push(n);
+            mail.extend(m);
+        }
+        Ok((notices, mail))
+    }
+
     /// A subject's email address from its identifier, with the subject key from `keys` (the
     /// page's keys). `None` when the key is gone (erased meanwhile) or does not open: that
     /// subject gets the website notice only.

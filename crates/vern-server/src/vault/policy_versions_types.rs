@@ -180,6 +180,12 @@ pub struct SubprocessorNoticeView {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub objection_until: OffsetDateTime,
+    /// Whether the notice went out by email (through the outbox) to the customer's address.
+    pub email: bool,
+    /// When that email was delivered; `null` while it waits in the outbox.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub delivered_at: Option<OffsetDateTime>,
 }
 
 /// A customer's objection to a new sub-processor.

@@ -18,7 +18,8 @@ use vern_core::crypto::{Aad, seal};
 use vern_core::ids::new_id;
 use vern_policy::Policy;
 use vern_store::{
-    PolicyVersionStore, ProcessorCustomerRow, SubprocessorNoticeRow, SubprocessorObjectionRow,
+    PolicyVersionStore, ProcessorCustomerRow, SubprocessorAnnouncement, SubprocessorNoticeRow,
+    SubprocessorObjectionRow,
 };
 
 use super::policy_versions::date_start;
@@ -195,28 +196,110 @@ impl Vault {
                 ),
             ));
         }
+        // The version, each customer's notice and its email commit in one transaction: a
+        // failed publish leaves no notice, and no notice exists without its version.
+        let version_id = new_id();
+        let announce = self.announcement(&policy, input, &customers, version_id, effective, now)?;
         let version = self
-            .publish_parsed(who, policy, Some(effective), now, "subprocessor.add")
+            .publish_parsed(
+                who,
+                policy,
+                Some(effective),
+                now,
+                "subprocessor.add",
+                version_id,
+                announce.clone(),
+            )
             .await?;
-        let rows: Vec<SubprocessorNoticeRow> = customers
-            .iter()
-            .map(|c| SubprocessorNoticeRow {
+        Ok(SubprocessorAdded {
+            version,
+            notices: announce.notices.iter().map(sp_notice_view).collect(),
+        })
+    }
+
+    /// One notice per processor customer with its objection deadline, and the email telling
+    /// the customer's contact address (sealed for the outbox) what is added and until when
+    /// the customer may object.
+    fn announcement(
+        &self,
+        policy: &Policy,
+        input: &SubprocessorInput,
+        customers: &[ProcessorCustomerRow],
+        version_id: uuid::Uuid,
+        effective: i64,
+        now: i64,
+    ) -> VaultResult<SubprocessorAnnouncement> {
+        let lang = super::policy_versions::mail_lang(policy);
+        let controller = &policy.raw.controller;
+        let transfer = match &input.transfer {
+            None => "none (within the EU/EEA)".to_owned(),
+            Some(t) => match &t.reference {
+                Some(r) => format!("{} ({r})", t.mechanism),
+                None => t.mechanism.clone(),
+            },
+        };
+        let mut out = SubprocessorAnnouncement::default();
+        for c in customers {
+            let objection_until = now.saturating_add(c.objection_days.saturating_mul(DAY_MICROS));
+            let msg = match self.customer_address(c) {
+                Some(to) => Some(self.seal_mail(
+                    &to,
+                    "subprocessor_notice",
+                    &lang,
+                    json!({
+                        "controller": controller.name.get_ref(),
+                        "controller_email": controller.email.get_ref(),
+                        "customer": c.name,
+                        "subprocessor": input.name,
+                        "service": input.service,
+                        "country": input.country.trim().to_ascii_uppercase(),
+                        "transfer": transfer,
+                        "categories": input.categories.join(", "),
+                        "effective_date": time_of(effective).date().to_string(),
+                        "objection_days": c.objection_days,
+                        "objection_until": time_of(objection_until).date().to_string(),
+                        "overview_url": "/v1/public/subprocessors",
+                    }),
+                    None,
+                    Some(format!("subprocessor-notice:{version_id}:{}", c.id)),
+                )?),
+                None => {
+                    tracing::warn!(customer = %c.id, "processor customer's notice address does not open: notice recorded without email");
+                    None
+                }
+            };
+            out.notices.push(SubprocessorNoticeRow {
                 tenant_id: self.tenant,
-                version_id: version.id,
+                version_id,
                 customer_id: c.id,
                 recipient: input.id.clone(),
                 queued_at: now,
-                objection_until: now.saturating_add(c.objection_days.saturating_mul(DAY_MICROS)),
-            })
-            .collect();
-        self.store
-            .add_subprocessor_notices(rows.clone())
-            .await
-            .map_err(VaultError::store("sub-processor notice"))?;
-        Ok(SubprocessorAdded {
-            version,
-            notices: rows.iter().map(sp_notice_view).collect(),
-        })
+                objection_until,
+                outbox_id: msg.as_ref().map(|m| m.id),
+                delivered_at: None,
+            });
+            out.mail.extend(msg);
+        }
+        Ok(out)
+    }
+
+    /// A customer's notice address (`len ‖ wrapped key ‖ sealed address`, see the module
+    /// documentation), opened with the current or an earlier master key.
+    fn customer_address(&self, c: &ProcessorCustomerRow) -> Option<String> {
+        let (&len, rest) = c.contact_ct.split_first()?;
+        let (wrapped, sealed) = rest.split_at_checked(usize::from(len))?;
+        let key = std::iter::once(&self.master)
+            .chain(self.previous.iter())
+            .find_map(|m| SubjectKey::unwrap(m, self.tenant, c.id, wrapped).ok())?;
+        let plain = vern_core::crypto::open(
+            &key,
+            &Aad::identifier_value(self.tenant, c.id, c.id),
+            sealed,
+        )
+        .ok()?;
+        String::from_utf8(plain)
+            .ok()
+            .filter(|a| crate::mail::valid_address(a))
     }
 
     fn latest_policy(&self) -> std::sync::Arc<Policy> {
@@ -419,6 +502,8 @@ fn sp_notice_view(r: &SubprocessorNoticeRow) -> SubprocessorNoticeView {
         recipient: r.recipient.clone(),
         queued_at: time_of(r.queued_at),
         objection_until: time_of(r.objection_until),
+        email: r.outbox_id.is_some(),
+        delivered_at: r.delivered_at.map(time_of),
     }
 }
 

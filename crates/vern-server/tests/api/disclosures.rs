@@ -84,15 +84,37 @@ async fn an_authority_gets_data_only_on_a_legal_decision_approved_by_the_dpo() {
     assert!(entry["recorded_by"].as_str().unwrap().starts_with("token:"));
 
     // While the non-disclosure order stands, the subject's access report leaves it out…
-    let subject = uuid::Uuid::parse_str(&id).unwrap();
-    assert!(
-        app.vault
-            .disclosures_for_access_report(subject)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    // …and an order that has ended does not hide anything.
+    let recipients = |report: &Value| -> Vec<String> {
+        report["recipients"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{report}"))
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let access_report = || async {
+        let r = app
+            .get(
+                &app.admin_token,
+                &format!("/v1/subjects/{id}/access-report?lang=en"),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<Value>().await.unwrap()
+    };
+    let report = access_report().await;
+    assert!(recipients(&report).is_empty(), "{report}");
+    let html = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{id}/access-report?format=html&lang=en"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("26-123456TVI-OTIR/01") && !html.contains("authority.police"));
+    // …and a disclosure whose order has ended is in it.
     let r = app
         .post(
             &dpo,
@@ -101,13 +123,20 @@ async fn an_authority_gets_data_only_on_a_legal_decision_approved_by_the_dpo() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let told = app
-        .vault
-        .disclosures_for_access_report(subject)
-        .await
-        .unwrap();
-    assert_eq!(told.len(), 1);
-    assert_eq!(told[0].recipient, "authority.police_and_others");
+    let report = access_report().await;
+    assert_eq!(
+        recipients(&report),
+        ["authority.police_and_others"],
+        "{report}"
+    );
+    let told = &report["recipients"][0];
+    assert!(
+        told["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("contact.email")),
+        "{told}"
+    );
 }
 
 #[tokio::test]

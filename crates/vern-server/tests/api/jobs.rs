@@ -12,7 +12,9 @@ use uuid::Uuid;
 use vern_core::crypto::MasterKey;
 use vern_core::ids::SystemClock;
 use vern_server::Vault;
-use vern_server::jobs::{Handler, HandlerFuture, Runner, RunnerConfig, backoff_delay};
+use vern_server::jobs::{
+    Handler, HandlerFuture, Runner, RunnerConfig, backoff_delay, is_orphaned_lease, local_node,
+};
 use vern_store::jobs::state;
 use vern_store::{JobStore, RetentionStore, SqlStore, Store};
 
@@ -79,6 +81,71 @@ async fn a_failing_job_becomes_a_dead_letter_the_admin_api_shows_and_retries() {
     let again: Value = r.json().await.unwrap();
     assert_eq!(again["state"], "queued");
     assert_eq!(again["attempts"], 0);
+}
+
+#[test]
+fn a_lease_held_by_a_process_that_died_on_this_node_is_orphaned() {
+    let node = local_node();
+    let pid = std::process::id();
+    let me = format!("{node}:{pid}:aaaa");
+    assert!(!is_orphaned_lease(&me, &me), "its own lease");
+    // This process id with another incarnation: the process that had the id died.
+    assert!(is_orphaned_lease(&format!("{node}:{pid}:bbbb"), &me));
+    // No process has an id above Linux's largest pid_max.
+    assert!(is_orphaned_lease(&format!("{node}:4194305:bbbb"), &me));
+    // A live process on this node (init), another node, an owner of another format: left to
+    // their leases.
+    assert!(!is_orphaned_lease(&format!("{node}:1:bbbb"), &me));
+    assert!(!is_orphaned_lease("elsewhere/pid=[1]:4194305:bbbb", &me));
+    assert!(!is_orphaned_lease("n1", &me));
+}
+
+#[tokio::test]
+async fn a_restarted_node_takes_back_the_job_of_its_dead_process_at_once() {
+    let app = spawn_app().await;
+    let ran = Arc::new(Mutex::new(0));
+    let counter = ran.clone();
+    let handler: Handler = Arc::new(move |_v, _j| {
+        let counter = counter.clone();
+        Box::pin(async move {
+            *counter.lock().unwrap() += 1;
+            Ok(())
+        }) as HandlerFuture
+    });
+    let store = app.vault.store();
+    let mut runner = Runner::new(app.vault.clone(), RunnerConfig::default());
+    runner.register("test.work", handler);
+    runner
+        .enqueue("test.work", json!({}), 0, None)
+        .await
+        .unwrap();
+    // A process of this node that no longer exists claimed it, with an hour's lease.
+    let now = vern_core::ids::to_micros(time::OffsetDateTime::now_utc());
+    let dead = format!("{}:4194305:{}", local_node(), Uuid::new_v4().simple());
+    let hour = 3_600_000_000;
+    let claimed = store
+        .claim(&dead, now, now + hour, &["test.work"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(runner.run_one().await.unwrap().is_none(), "leased");
+    // So did a live node elsewhere: that lease stands.
+    runner
+        .enqueue("test.work", json!({"n": 2}), 0, None)
+        .await
+        .unwrap();
+    store
+        .claim("elsewhere/x:1:y", now, now + hour, &["test.work"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(runner.reclaim_orphans().await.unwrap(), 1);
+    let (job, outcome) = runner.run_one().await.unwrap().unwrap();
+    assert_eq!(job.id, claimed.id);
+    assert!(outcome.is_ok());
+    assert_eq!(*ran.lock().unwrap(), 1);
+    assert!(runner.run_one().await.unwrap().is_none());
+    assert_eq!(runner.reclaim_orphans().await.unwrap(), 0);
 }
 
 async fn node(

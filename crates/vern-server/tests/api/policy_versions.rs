@@ -430,6 +430,55 @@ async fn a_subprocessor_outside_the_eea_needs_a_safeguard_and_customers_are_told
     assert_eq!(status, StatusCode::CREATED, "{added}");
     assert_eq!(added["version"]["class"], "material");
     assert_eq!(added["notices"][0]["customer_id"], customer["id"]);
+    assert_eq!(added["notices"][0]["email"], true, "{added}");
+    let effective = added["version"]["effective_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let until = added["notices"][0]["objection_until"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The customer's contact gets the notice by email through the outbox, with the window.
+    if let Some(sink) = SmtpSink::start() {
+        let mailer = Mailer::new(&sink.url(), "Personvern <personvern@example.com>").unwrap();
+        let mut runner = Runner::new(app.vault.clone(), RunnerConfig::default());
+        runner.register_mail(mailer);
+        while runner.run_one().await.unwrap().is_some() {}
+        let got = sink.wait_for(1, std::time::Duration::from_secs(20)).await;
+        assert_eq!(got.len(), 1);
+        let mail = &got[0];
+        assert_eq!(mail.to, "dpo@bakeri.example");
+        assert!(
+            mail.subject.contains("Example Analytics LLC"),
+            "{}",
+            mail.subject
+        );
+        for needle in [
+            "Bakeri AS",
+            "Usage analytics for the CRM",
+            "IN",
+            "scc (SCC-2026-7)",
+            &until[..10],
+            &effective[..10],
+        ] {
+            assert!(mail.body.contains(needle), "{needle:?} in {}", mail.body);
+        }
+        // In the policy's first language (nb here): the window in days.
+        assert!(
+            mail.body.contains("innen 30 dager") || mail.body.contains("within 30 days"),
+            "{}",
+            mail.body
+        );
+        let notices: Value = app
+            .get(&app.admin_token, "/v1/processor-customers/notices")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(notices[0]["delivered_at"].is_string(), "{notices}");
+    }
 
     // The public overview lists it, with the date it starts.
     let r = app
@@ -470,4 +519,88 @@ async fn a_subprocessor_outside_the_eea_needs_a_safeguard_and_customers_are_told
         .await
         .unwrap();
     assert_eq!(objections.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_subprocessor_whose_publish_fails_leaves_no_notice_and_no_mail() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            &app.admin_token,
+            "/v1/processor-customers",
+            &json!({"name": "Bakeri AS", "dpa_signed_on": "2026-01-15", "notice_email": "dpo@bakeri.example"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let sp = json!({
+        "id": "subprocessor.hosting",
+        "name": "Nordic Hosting AS",
+        "service": "Hosting",
+        "processor": "processor.crm",
+        "purposes": ["sales.offers"],
+        "categories": ["identity.name"],
+        "country": "NO",
+        "dpa_date": "2026-11-01"
+    });
+    // The publish fails inside its transaction: the version row is written, then the
+    // notices' insert finds no table. Nothing of it may remain.
+    let store = app.vault.store();
+    store
+        .execute_raw_for_tests("ALTER TABLE subprocessor_notices RENAME TO sp_notices_away")
+        .await
+        .unwrap();
+    let r = app.post(&app.admin_token, "/v1/subprocessors", &sp).await;
+    assert!(r.status().is_server_error(), "{}", r.status());
+    store
+        .execute_raw_for_tests("ALTER TABLE sp_notices_away RENAME TO subprocessor_notices")
+        .await
+        .unwrap();
+    let versions: Value = app
+        .get(&app.admin_token, "/v1/policy/versions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions.as_array().unwrap().len(),
+        1,
+        "no version: {versions}"
+    );
+    let outbox: Value = app
+        .get(&app.admin_token, "/v1/outbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox.as_array().map_or(0, Vec::len),
+        0,
+        "no mail: {outbox}"
+    );
+
+    // With the table back, the same addition commits version, notice and mail together.
+    let r = app.post(&app.admin_token, "/v1/subprocessors", &sp).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let versions: Value = app
+        .get(&app.admin_token, "/v1/policy/versions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    let notices: Value = app
+        .get(&app.admin_token, "/v1/processor-customers/notices")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notices.as_array().unwrap().len(), 1, "{notices}");
+    let outbox: Value = app
+        .get(&app.admin_token, "/v1/outbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox.as_array().unwrap().len(), 1, "{outbox}");
+    assert_eq!(outbox[0]["template"], "subprocessor_notice");
 }

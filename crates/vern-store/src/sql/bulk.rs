@@ -109,6 +109,30 @@ pub(super) async fn insert_many_new<T>(
     Ok(inserted)
 }
 
+/// Like [`insert_many_new`], returning the `id` (a UUID column) of every inserted row
+/// (`ON CONFLICT DO NOTHING RETURNING id`: both backends return only the rows written), so a
+/// caller can queue follow-up rows for exactly those.
+pub(super) async fn insert_many_returning_ids<T>(
+    conn: &mut AnyConnection,
+    head: &'static str,
+    cols: usize,
+    items: &[T],
+    bind: impl Fn(Q, &T) -> Q,
+) -> StoreResult<Vec<uuid::Uuid>> {
+    let numbered = conn.backend_name() != <sqlx::Sqlite as sqlx::Database>::NAME;
+    let per_statement = (MAX_PARAMS / cols).max(1);
+    let mut ids = Vec::with_capacity(items.len());
+    for chunk in items.chunks(per_statement) {
+        let mut sql = values_sql(head, cols, chunk.len(), numbered);
+        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
+        let query = chunk.iter().fold(sqlx::query(AssertSqlSafe(sql)), &bind);
+        for row in query.fetch_all(&mut *conn).await.map_err(db_err)? {
+            ids.push(super::rows::uuid(&row, "id")?);
+        }
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

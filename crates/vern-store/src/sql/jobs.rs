@@ -78,6 +78,36 @@ pub(super) async fn enqueue_in(conn: &mut sqlx::AnyConnection, job: &JobRow) -> 
     Ok(done.rows_affected() == 1)
 }
 
+/// [`enqueue_in`] for many jobs: multi-row inserts; a job whose `unique_key` (or id) is taken
+/// is skipped. Returns how many were queued.
+pub(super) async fn enqueue_many_in(
+    conn: &mut sqlx::AnyConnection,
+    jobs: &[JobRow],
+) -> StoreResult<u64> {
+    super::bulk::insert_many_new(
+        conn,
+        concat!("INSERT INTO jobs (", job_cols!(), ")"),
+        13,
+        jobs,
+        |q, job| {
+            q.bind(job.id.as_bytes().to_vec())
+                .bind(job.kind.clone())
+                .bind(job.payload.clone())
+                .bind(job.state.clone())
+                .bind(job.run_at)
+                .bind(job.attempts)
+                .bind(job.max_attempts)
+                .bind(job.lease_owner.clone())
+                .bind(job.lease_until)
+                .bind(job.last_error.clone())
+                .bind(job.unique_key.clone())
+                .bind(job.created_at)
+                .bind(job.updated_at)
+        },
+    )
+    .await
+}
+
 impl JobStore for SqlStore {
     async fn enqueue(&self, job: JobRow) -> StoreResult<bool> {
         let mut tx = self.begin(&self.data).await?;

@@ -5,6 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use super::bulk::insert_many_returning_ids;
 use super::rows::{get, opt_uuid, uuid};
 use super::{SqlStore, db_err};
 use crate::jobs::{JobRow, state};
@@ -38,60 +39,68 @@ fn row(r: &AnyRow) -> StoreResult<OutboxRow> {
 
 /// Queues `messages` and one `mail.send` job each, on `conn` (inside the caller's
 /// transaction). Returns how many were new; a used `dedup_key` skips its message and job.
+///
+/// Multi-row statements both ways (a fan-out page is thousands of messages): the outbox
+/// insert returns the ids it actually wrote, and exactly those get their job.
 pub(crate) async fn insert_in(
     conn: &mut AnyConnection,
     messages: &[NewOutboxMessage],
     now: i64,
 ) -> StoreResult<u64> {
-    let mut inserted = 0;
-    for m in messages {
-        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO outbox ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, NULL, NULL, $10, $10, NULL) \
-             ON CONFLICT DO NOTHING"
-        )))
-        .bind(m.tenant_id.as_bytes().as_slice())
-        .bind(m.id.as_bytes().as_slice())
-        .bind(m.subject_id.map(|s| s.as_bytes().to_vec()))
-        .bind(m.template.as_str())
-        .bind(m.lang.as_str())
-        .bind(m.to_ciphertext.as_slice())
-        .bind(m.params_ciphertext.as_slice())
-        .bind(m.dedup_key.as_deref())
-        .bind(outbox_state::QUEUED)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if done.rows_affected() == 0 {
-            continue;
-        }
-        inserted += 1;
-        let payload = serde_json::json!({
-            "tenant_id": m.tenant_id,
-            "outbox_id": m.id,
-        })
-        .to_string();
-        super::jobs::enqueue_in(
-            &mut *conn,
-            &JobRow {
-                id: m.id,
-                kind: MAIL_SEND_JOB.to_owned(),
-                payload,
-                state: state::QUEUED.to_owned(),
-                run_at: now,
-                attempts: 0,
-                max_attempts: MAIL_MAX_ATTEMPTS,
-                lease_owner: None,
-                lease_until: None,
-                last_error: None,
-                unique_key: Some(format!("{MAIL_SEND_JOB}:{}", m.id)),
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .await?;
+    if messages.is_empty() {
+        return Ok(0);
     }
-    Ok(inserted)
+    let inserted = insert_many_returning_ids(
+        &mut *conn,
+        "INSERT INTO outbox (tenant_id, id, subject_id, template, lang, to_ciphertext, \
+         params_ciphertext, dedup_key, state, attempts, created_at, updated_at)",
+        12,
+        messages,
+        |q, m| {
+            q.bind(m.tenant_id.as_bytes().to_vec())
+                .bind(m.id.as_bytes().to_vec())
+                .bind(m.subject_id.map(|s| s.as_bytes().to_vec()))
+                .bind(m.template.clone())
+                .bind(m.lang.clone())
+                .bind(m.to_ciphertext.clone())
+                .bind(m.params_ciphertext.clone())
+                .bind(m.dedup_key.clone())
+                .bind(outbox_state::QUEUED)
+                .bind(0_i64)
+                .bind(now)
+                .bind(now)
+        },
+    )
+    .await?;
+    if inserted.is_empty() {
+        return Ok(0);
+    }
+    let new: std::collections::HashSet<Uuid> = inserted.iter().copied().collect();
+    let jobs: Vec<JobRow> = messages
+        .iter()
+        .filter(|m| new.contains(&m.id))
+        .map(|m| JobRow {
+            id: m.id,
+            kind: MAIL_SEND_JOB.to_owned(),
+            payload: serde_json::json!({
+                "tenant_id": m.tenant_id,
+                "outbox_id": m.id,
+            })
+            .to_string(),
+            state: state::QUEUED.to_owned(),
+            run_at: now,
+            attempts: 0,
+            max_attempts: MAIL_MAX_ATTEMPTS,
+            lease_owner: None,
+            lease_until: None,
+            last_error: None,
+            unique_key: Some(format!("{MAIL_SEND_JOB}:{}", m.id)),
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    super::jobs::enqueue_many_in(&mut *conn, &jobs).await?;
+    Ok(u64::try_from(inserted.len()).unwrap_or(u64::MAX))
 }
 
 impl OutboxStore for SqlStore {

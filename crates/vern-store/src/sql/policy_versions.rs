@@ -14,15 +14,17 @@ use crate::jobs::JobRow;
 use crate::model::NewAuditEntry;
 use crate::policy_versions::{
     FanoutProgress, FanoutSubject, NoticeCounts, NoticeRow, PolicyVersionRow, PolicyVersionStore,
-    ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,
+    ProcessorCustomerRow, RenewalMark, SubprocessorAnnouncement, SubprocessorNoticeRow,
+    SubprocessorObjectionRow,
 };
 
 const VERSION_COLS: &str = "tenant_id, id, content_hash, source, published_at, effective_at, \
     class, changes, renewal_scopes, notice_types, published_by";
 const CUSTOMER_COLS: &str =
     "tenant_id, id, name, dpa_signed_on, dpa_ref, contact_ct, objection_days, created_at";
-const SP_NOTICE_COLS: &str =
-    "tenant_id, version_id, customer_id, recipient, queued_at, objection_until";
+const SP_NOTICE_COLS: &str = "n.tenant_id AS tenant_id, n.version_id AS version_id, \
+    n.customer_id AS customer_id, n.recipient AS recipient, n.queued_at AS queued_at, \
+    n.objection_until AS objection_until, n.outbox_id AS outbox_id, o.sent_at AS delivered_at";
 const SP_OBJECTION_COLS: &str =
     "tenant_id, id, customer_id, version_id, recipient, reason, at, recorded_by";
 
@@ -71,6 +73,8 @@ fn sp_notice_row(r: &AnyRow) -> StoreResult<SubprocessorNoticeRow> {
         recipient: get(r, "recipient")?,
         queued_at: get(r, "queued_at")?,
         objection_until: get(r, "objection_until")?,
+        outbox_id: opt_uuid(r, "outbox_id")?,
+        delivered_at: get(r, "delivered_at")?,
     })
 }
 
@@ -87,12 +91,37 @@ fn sp_objection_row(r: &AnyRow) -> StoreResult<SubprocessorObjectionRow> {
     })
 }
 
+/// Sub-processor notices on `conn` (inside the caller's transaction); a notice that exists
+/// is skipped. Returns how many were new.
+async fn insert_sp_notices(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[SubprocessorNoticeRow],
+) -> StoreResult<u64> {
+    insert_many_new(
+        conn,
+        "INSERT INTO subprocessor_notices (tenant_id, version_id, customer_id, recipient, queued_at, objection_until, outbox_id)",
+        7,
+        rows,
+        |q, r| {
+            q.bind(r.tenant_id.as_bytes().to_vec())
+                .bind(r.version_id.as_bytes().to_vec())
+                .bind(r.customer_id.as_bytes().to_vec())
+                .bind(r.recipient.clone())
+                .bind(r.queued_at)
+                .bind(r.objection_until)
+                .bind(r.outbox_id.map(|o| o.as_bytes().to_vec()))
+        },
+    )
+    .await
+}
+
 impl PolicyVersionStore for SqlStore {
     async fn publish_policy_version(
         &self,
         row: PolicyVersionRow,
         renewal: Option<RenewalMark>,
         job: Option<JobRow>,
+        announce: SubprocessorAnnouncement,
         audit: Vec<NewAuditEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.begin(&self.data).await?;
@@ -134,6 +163,8 @@ impl PolicyVersionStore for SqlStore {
         if let Some(job) = job {
             enqueue_in(&mut tx, &job).await?;
         }
+        super::outbox::insert_in(&mut tx, &announce.mail, row.published_at).await?;
+        insert_sp_notices(&mut tx, &announce.notices).await?;
         append_in(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
     }
@@ -394,21 +425,7 @@ impl PolicyVersionStore for SqlStore {
 
     async fn add_subprocessor_notices(&self, rows: Vec<SubprocessorNoticeRow>) -> StoreResult<u64> {
         let mut tx = self.begin(&self.data).await?;
-        let n = insert_many_new(
-            &mut tx,
-            "INSERT INTO subprocessor_notices (tenant_id, version_id, customer_id, recipient, queued_at, objection_until)",
-            6,
-            &rows,
-            |q, r| {
-                q.bind(r.tenant_id.as_bytes().to_vec())
-                    .bind(r.version_id.as_bytes().to_vec())
-                    .bind(r.customer_id.as_bytes().to_vec())
-                    .bind(r.recipient.clone())
-                    .bind(r.queued_at)
-                    .bind(r.objection_until)
-            },
-        )
-        .await?;
+        let n = insert_sp_notices(&mut tx, &rows).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(n)
     }
@@ -419,13 +436,14 @@ impl PolicyVersionStore for SqlStore {
         customer: Option<Uuid>,
     ) -> StoreResult<Vec<SubprocessorNoticeRow>> {
         let filter = if customer.is_some() {
-            " AND customer_id = $2"
+            " AND n.customer_id = $2"
         } else {
             ""
         };
         let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SP_NOTICE_COLS} FROM subprocessor_notices WHERE tenant_id = $1{filter} \
-             ORDER BY queued_at, customer_id, recipient"
+            "SELECT {SP_NOTICE_COLS} FROM subprocessor_notices n LEFT JOIN outbox o \
+             ON o.tenant_id = n.tenant_id AND o.id = n.outbox_id WHERE n.tenant_id = $1{filter} \
+             ORDER BY n.queued_at, n.customer_id, n.recipient"
         )))
         .bind(tenant.as_bytes().as_slice());
         if let Some(c) = customer {

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use vern_core::ids::{DEFAULT_TENANT, SystemClock};
 use vern_server::Vault;
-use vern_server::vault::{Actor, NOTICE_BATCH, PolicyPublishInput};
+use vern_server::jobs::{Runner, RunnerConfig};
+use vern_server::vault::{Actor, KIND_POLICY_NOTICES, NOTICE_BATCH, PolicyPublishInput};
 use vern_store::SqlStore;
 
 use crate::support::{DataDir, bin, code, stderr, stdout};
@@ -162,22 +163,27 @@ async fn kill_9_during_the_notice_fan_out_then_restart_queues_each_notice_once()
 
     // A server's job runner picks the fan-out up; kill it hard once some pages are in.
     let data = dir.data();
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--sweep-every-hours",
-            "0",
-            "--data",
-            &data,
-        ])
-        .current_dir(dir.path())
-        .env("VERN_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let serve = || {
+        Command::new(bin())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--sweep-every-hours",
+                "0",
+                "--job-poll-ms",
+                "100",
+                "--data",
+                &data,
+            ])
+            .current_dir(dir.path())
+            .env("VERN_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut child = serve();
     let store = SqlStore::open_dir(std::path::Path::new(&data))
         .await
         .unwrap();
@@ -197,20 +203,30 @@ async fn kill_9_during_the_notice_fan_out_then_restart_queues_each_notice_once()
         partial < leads,
         "killed before the end (raise VERN_SCALE_SUBJECTS if not)"
     );
+    let running = "SELECT CAST(COUNT(*) AS TEXT) FROM jobs WHERE kind = 'policy.notices' \
+                   AND state = 'running'";
+    assert_eq!(
+        count(&store, running).await,
+        1,
+        "the dead node's lease stands"
+    );
 
-    // The restart runs the job again from its cursor. (The dead node's lease must run out
-    // before another runner may claim the job; the handler itself is what resumes, so it is
-    // run here directly, as the next claimant would.)
-    let vault = vault_over(&dir).await;
-    let versions = vault
-        .policy_versions(&vault.admin_principal(Actor::Cli).unwrap())
-        .await
-        .unwrap();
-    let version = versions.last().unwrap().id;
-    vault
-        .fan_out_notices(version, true, NOTICE_BATCH, |_| {})
-        .await
-        .unwrap();
+    // The restarted node releases its dead predecessor's job at once (same node, process
+    // gone) and resumes from the cursor: well within the 60 s lease the job still holds.
+    let restarted = Instant::now();
+    let mut child = serve();
+    let finished = "SELECT CAST(COUNT(*) AS TEXT) FROM policy_fanout WHERE finished_at IS NOT NULL";
+    while count(&store, finished).await == 0 {
+        assert!(
+            restarted.elapsed() < Duration::from_secs(45),
+            "the fan-out did not resume before the lease ran out"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resumed_in = restarted.elapsed();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    println!("fan-out resumed and finished {resumed_in:?} after the restart");
     assert_eq!(count(&store, total).await, leads);
     assert_eq!(
         count(
@@ -295,12 +311,33 @@ async fn bench_notice_fan_out() {
         .await
         .unwrap();
     let publish_secs = t.elapsed().as_secs_f64();
+    // Through the job runner, as a server runs it: claim the `policy.notices` job the publish
+    // queued, run its handler (pages, sealing, inserts) under a renewed lease, complete it.
+    let vault = Arc::new(vault);
+    let runner = Runner::new(
+        vault.clone(),
+        RunnerConfig {
+            sweep_every: None,
+            ..RunnerConfig::default()
+        },
+    );
     let t = Instant::now();
-    let queued = vault
-        .fan_out_notices(v.id, true, NOTICE_BATCH, |_| {})
-        .await
-        .unwrap();
+    let (job, outcome) = runner.run_one().await.unwrap().unwrap();
     let secs = t.elapsed().as_secs_f64();
+    assert_eq!(job.kind, KIND_POLICY_NOTICES);
+    assert!(job.payload.contains(&v.id.to_string()), "{}", job.payload);
+    outcome.unwrap();
+    let queued = u64::try_from(
+        vault
+            .policy_versions(&who)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .notices
+            .queued,
+    )
+    .unwrap();
     assert_eq!(queued, leads);
     let counts = vault.policy_versions(&who).await.unwrap();
     let notices = counts.last().unwrap().notices;

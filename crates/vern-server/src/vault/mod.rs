@@ -70,7 +70,11 @@ pub use policy_versions_types::*;
 pub use portability::{PORTABILITY_SCHEMA, dpv_basis, dpv_category, dpv_purpose};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use rectification::{Rectification, RectificationOutcome};
-pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
+pub use requests::{
+    DSR_KEYRING_ENTRY, Download, DownloadFormat, DsrSettings, FulfilInput,
+    KIND_DSR_DOWNLOAD_EXPIRY, KIND_DSR_REMINDER, RecipientTaskPage, RecipientTaskView,
+    RectificationItem, RestrictionChoice, TaskClose, closing_action,
+};
 pub use requests_types::*;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
@@ -153,6 +157,8 @@ pub struct Vault {
     dsr_key: requests::DsrCaseKey,
     /// Base URL of links in letters (`https://vern.example.com`).
     public_url: std::sync::RwLock<String>,
+    /// Download links, staff address of the request workflow.
+    dsr_settings: std::sync::RwLock<requests::DsrSettings>,
     /// Decision state per subject; answers only while [`Vault::cache_poller`] keeps it fresh.
     cache: Arc<cache::DecisionCache>,
 }
@@ -230,6 +236,7 @@ impl Vault {
             tenant: DEFAULT_TENANT,
             dsr_key,
             public_url: std::sync::RwLock::new("http://127.0.0.1:8080".to_owned()),
+            dsr_settings: std::sync::RwLock::new(requests::DsrSettings::default()),
             cache: Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY)),
         })
     }

@@ -11,6 +11,7 @@ mod consent_expiry;
 mod crypto;
 mod decisions;
 mod disclosures;
+mod dsr_fulfil;
 mod erasure;
 mod events;
 mod helpers;

@@ -27,6 +27,7 @@ use vern_store::{
 
 mod fulfil;
 mod letters;
+mod oidc;
 mod tasks;
 mod verify;
 
@@ -34,6 +35,7 @@ pub use fulfil::{
     Download, DownloadFormat, DsrSettings, FulfilInput, KIND_DSR_DOWNLOAD_EXPIRY,
     RectificationItem, RestrictionChoice,
 };
+pub use oidc::RequestOidc;
 pub use tasks::{RecipientTaskPage, RecipientTaskView, TaskClose};
 
 pub(crate) use letters::PendingMail;
@@ -347,6 +349,11 @@ impl Vault {
         if staff_reason.is_some() {
             self.require(who, Permission::RequestsManage)?;
         }
+        // Method (b): a signed token names and verifies the subject.
+        let oidc = match &input.id_token {
+            None => None,
+            Some(token) => Some(self.verify_request_token(token).await?),
+        };
         let deadlines = Deadlines::compute(received, ZONE)
             .map_err(|e| VaultError::field("received_at", "out_of_range", e.to_string()))?;
 
@@ -361,6 +368,11 @@ impl Vault {
             if subject.is_none() {
                 subject = found;
             }
+        }
+        if let Some(v) = &oidc {
+            // Only the verified identity links a subject: an unverified identifier in the
+            // same request must not.
+            subject = v.subject;
         }
 
         let id = new_id();
@@ -390,7 +402,14 @@ impl Vault {
         let email_for_letters = email.clone().filter(|_| !letters_suppressed);
         let mut mails = Vec::new();
         let mut verification = None;
-        let (state, action) = if let Some(reason) = staff_reason {
+        let (state, action) = if let Some(v) = &oidc {
+            case.verification = Some(CaseVerification {
+                method: "oidc".into(),
+                reason: Some(format!("token of {}", v.issuer)),
+                at: self.now(),
+            });
+            (State::InProgress, Action::Verify)
+        } else if let Some(reason) = staff_reason {
             case.verification = Some(CaseVerification {
                 method: "staff".into(),
                 reason: Some(reason),

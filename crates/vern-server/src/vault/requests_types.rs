@@ -101,6 +101,14 @@ pub struct RequestInput {
     #[serde(default)]
     #[schema(max_length = 10000)]
     pub details: Option<String>,
+    /// Identity by a signed token (method (b)): an ID or access token of the user, from a
+    /// trusted OpenID Connect issuer, passed by the company's app the user is logged in to.
+    /// Signature, issuer, audience and expiry are checked; the token's `sub` names the subject
+    /// (by the configured identifier kind) and the request starts verified. The token is not
+    /// stored.
+    #[serde(default)]
+    #[schema(max_length = 16384)]
+    pub id_token: Option<String>,
 }
 
 impl std::fmt::Debug for RequestInput {

@@ -439,3 +439,351 @@ async fn erasing_the_subject_destroys_its_downloads() {
             .is_empty()
     );
 }
+
+async fn staff_request(app: &TestApp, rights: Value, email: &str) -> String {
+    let r = app
+        .post(
+            &app.admin_token,
+            "/v1/requests",
+            &json!({"rights": rights, "lang": "en", "channel": "phone",
+                    "identifiers": [{"kind": "email", "value": email}],
+                    "staff_verification": "called back on the number on file"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    id_of(&r.json::<Value>().await.unwrap())
+}
+
+async fn open_tasks(app: &TestApp) -> Vec<Value> {
+    let r = app
+        .get(&app.admin_token, "/v1/recipient-tasks?state=open")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page: Value = r.json().await.unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
+/// Must show: erasure of a customer contact with invoices, through a request verified by the
+/// emailed link → everything else gone, the invoice kept with its legal reference and end
+/// date, the outcome partially refused with the explanation in the letter, the address
+/// suppressed; an Art. 19 task for the recipient, closed through the API and audited.
+#[tokio::test]
+async fn completing_an_erasure_request_keeps_the_invoice_and_says_why() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let s = customer(&app, "erase.me@customer.example").await;
+    let id = submit_and_verify(
+        &app,
+        &sink,
+        json!(["erasure"]),
+        "erase.me@customer.example",
+        "en",
+    )
+    .await;
+    let r = complete(&app, &id, json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["state"], "partially_refused");
+
+    // Everything but the invoice is gone.
+    let subject: Value = app
+        .get(&app.admin_token, &format!("/v1/subjects/{s}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let records = subject["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{subject}");
+    assert_eq!(records[0]["category"], "finance.invoice");
+    assert!(subject["identifiers"].as_array().unwrap().is_empty());
+    // The address is suppressed: marketing to it is denied even without a subject.
+    let d = crate::consent::decide(
+        &app,
+        &json!({"identifier": {"kind": "email", "value": "erase.me@customer.example"},
+                "purpose": "marketing.send", "channel": "email", "message_class": "newsletter"}),
+    )
+    .await;
+    assert_eq!(d["allowed"], false, "{d}");
+
+    // The case file: partial, with the legal basis and the end date.
+    let detail: Value = app
+        .get(&app.admin_token, &format!("/v1/requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let o = &detail["outcomes"][0];
+    assert_eq!(o["right"], "erasure");
+    assert_eq!(o["status"], "partial");
+    assert!(
+        o["legal_basis"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("17(3)(b)"),
+        "{o}"
+    );
+    let until = o["kept_until"].as_str().unwrap().to_owned();
+    assert!(until.as_str() > "2030-01-01", "{until}");
+
+    // The letter: per item, the legal reference and the end date, the recipients told, the
+    // right to complain.
+    deliver(&app, &sink).await;
+    let msgs = sink.messages();
+    let letter = one(&msgs, "Answer to your request");
+    assert_eq!(letter.to, "erase.me@customer.example");
+    for part in [
+        "erasure: partly done",
+        "finance.invoice",
+        until.as_str(),
+        "group.confect_sverige",
+        "supervisory authority",
+    ] {
+        assert!(letter.body.contains(part), "{part}: {}", letter.body);
+    }
+
+    // Art. 19: one task for the recipient, tied to the request.
+    let tasks = open_tasks(&app).await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let t = &tasks[0];
+    assert_eq!(t["action"], "erasure");
+    assert_eq!(t["recipient"], "group.confect_sverige");
+    assert_eq!(t["request_id"], id.as_str());
+    assert_eq!(t["subject_id"], s.as_str());
+    let tid = id_of(t);
+    let marketing = app.token("marketing").await;
+    let r = app
+        .post(
+            &marketing,
+            &format!("/v1/recipient-tasks/{tid}/close"),
+            &json!({"method": "email"}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let support = app.token("support").await;
+    let r = app
+        .post(
+            &support,
+            &format!("/v1/recipient-tasks/{tid}/close"),
+            &json!({"method": "carrier pigeon"}),
+        )
+        .await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let r = app
+        .post(
+            &support,
+            &format!("/v1/recipient-tasks/{tid}/close"),
+            &json!({"method": "email"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let closed: Value = r.json().await.unwrap();
+    assert_eq!(closed["state"], "done");
+    assert_eq!(closed["method"], "email");
+    let r = app
+        .post(
+            &support,
+            &format!("/v1/recipient-tasks/{tid}/close"),
+            &json!({"method": "email"}),
+        )
+        .await;
+    problem(r, StatusCode::CONFLICT).await;
+    assert!(open_tasks(&app).await.is_empty());
+    let audit = app.audit_entries().await;
+    for action in ["recipient_task.create", "recipient_task.close"] {
+        let e = audit
+            .iter()
+            .find(|e| e.entry.action == action)
+            .unwrap_or_else(|| panic!("{action}"));
+        assert!(!e.entry.detail.contains("erase.me"), "{action}");
+    }
+}
+
+/// Must show: restriction → decisions denied (store only), through the request workflow;
+/// lifting it mails the subject first (Art. 18(3)); each creates an Art. 19 task.
+#[tokio::test]
+async fn restriction_by_request_denies_decisions_and_lifting_tells_the_subject_first() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let s = customer(&app, "restrict@customer.example").await;
+    let ask = json!({"subject_id": s, "purpose": "sales.orders_agreements_payments"});
+    assert_eq!(crate::consent::decide(&app, &ask).await["allowed"], true);
+    let id = staff_request(&app, json!(["restriction"]), "restrict@customer.example").await;
+    let r = complete(&app, &id, json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let d = crate::consent::decide(&app, &ask).await;
+    assert_eq!(
+        (d["allowed"].clone(), d["reason"].clone()),
+        (json!(false), json!("restricted"))
+    );
+    let claims = crate::consent::decide(
+        &app,
+        &json!({"subject_id": s, "purpose": "compliance.legal_claims"}),
+    )
+    .await;
+    assert_ne!(claims["reason"], "restricted");
+    deliver(&app, &sink).await;
+    let msgs = sink.messages();
+    let letter = one(&msgs, "is completed");
+    assert!(letter.body.contains("Article 18(2)"), "{}", letter.body);
+    assert!(letter.body.contains("before the restriction is lifted"));
+
+    let lift = staff_request(&app, json!(["restriction"]), "restrict@customer.example").await;
+    let r = complete(&app, &lift, json!({"restriction": "lift"})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(crate::consent::decide(&app, &ask).await["allowed"], true);
+    // The notice was queued (before the lift is applied, in its own transaction).
+    let outbox: Value = app
+        .get(&app.admin_token, "/v1/outbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        outbox.to_string().contains("dsr_restriction_lift"),
+        "{outbox}"
+    );
+    deliver(&app, &sink).await;
+    let msgs = sink.messages();
+    let notice = one(&msgs, "will be lifted");
+    assert_eq!(notice.to, "restrict@customer.example");
+    assert!(notice.body.contains("Article 18(3)"));
+    let actions: Vec<String> = open_tasks(&app)
+        .await
+        .iter()
+        .map(|t| t["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["restriction", "restriction_lifted"]);
+}
+
+/// Must show: rectification → the audit shows before and after (sealed under the subject key,
+/// opened here as proof); the letter says what changed; an Art. 19 task per recipient.
+/// Objection to direct marketing by request: suppressed, with its letter.
+#[tokio::test]
+async fn rectification_and_objection_by_request() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let s = customer(&app, "fix@customer.example").await;
+    let subject: Value = app
+        .get(&app.admin_token, &format!("/v1/subjects/{s}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name = subject["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category"] == "identity.name")
+        .unwrap();
+    let record = id_of(name);
+    let id = staff_request(
+        &app,
+        json!(["rectification", "objection"]),
+        "fix@customer.example",
+    )
+    .await;
+    // A bad correction changes nothing and closes nothing.
+    let r = complete(
+        &app,
+        &id,
+        json!({"rectifications": [{"record_id": "0190a6b2-0000-7000-8000-000000000001", "value": "x"}],
+               "objection": {"direct_marketing": true}}),
+    )
+    .await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let r = complete(
+        &app,
+        &id,
+        json!({"rectifications": [{"record_id": record, "value": "Kari Hansen"}],
+               "objection": {"direct_marketing": true}}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "completed");
+    let audit = app.audit_entries().await;
+    let entry = audit
+        .iter()
+        .find(|e| e.entry.action == "record.rectify")
+        .expect("the rectification is audited");
+    assert!(
+        !entry.entry.detail.contains("Kari"),
+        "no plaintext in the log"
+    );
+    let detail: Value = serde_json::from_str(&entry.entry.detail).unwrap();
+    let (before, after) = app
+        .vault
+        .open_rectification(uuid::Uuid::parse_str(&s).unwrap(), entry.entry.id, &detail)
+        .await
+        .unwrap();
+    assert_eq!(
+        (before, after),
+        (json!("Kari Nordmann"), json!("Kari Hansen"))
+    );
+    let d = crate::consent::decide(
+        &app,
+        &json!({"subject_id": s, "purpose": "marketing.send", "channel": "email",
+                "message_class": "newsletter"}),
+    )
+    .await;
+    assert_eq!(d["allowed"], false, "{d}");
+    deliver(&app, &sink).await;
+    let msgs = sink.messages();
+    let letter = one(&msgs, "is completed");
+    for part in [
+        "rectification: done",
+        "Kari Nordmann → Kari Hansen",
+        "group.confect_sverige",
+        "supplementary statement",
+        "objection: done",
+        "suppression list",
+    ] {
+        assert!(letter.body.contains(part), "{part}: {}", letter.body);
+    }
+    let tasks = open_tasks(&app).await;
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["action"], "rectification");
+}
+
+/// Reminders mail the privacy team through the outbox (the staff address), not only audit.
+#[tokio::test]
+async fn a_reminder_mails_the_staff_address() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.vault.set_dsr_settings(DsrSettings {
+        staff_address: Some("privacy-team@example.com".into()),
+        ..DsrSettings::default()
+    });
+    let id = staff_request(&app, json!(["access"]), "someone@example.com").await;
+    let r: Value = app
+        .get(&app.admin_token, "/v1/jobs?limit=500")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        r.to_string().contains(&id),
+        "the reminder job is queued: {r}"
+    );
+    // The job's handler, run now (its time is 5 days before the deadline); twice: one mail.
+    let rid = uuid::Uuid::parse_str(&id).unwrap();
+    app.vault.remind_request(rid).await.unwrap();
+    app.vault.remind_request(rid).await.unwrap();
+    deliver(&app, &sink).await;
+    let mails: Vec<ReceivedMail> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == "privacy-team@example.com")
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    assert!(mails[0].subject.contains("Deadline near") || mails[0].subject.contains("Frist"));
+    assert!(mails[0].body.contains(&format!("/v1/requests/{id}")));
+}

@@ -52,6 +52,20 @@ pub struct ServeArgs {
     /// `data_protection_contact.email`.
     #[arg(long, env = "VERN_DSR_STAFF_ADDRESS", value_name = "EMAIL")]
     pub dsr_staff_address: Option<String>,
+    /// Trusted OIDC issuer whose tokens verify a data-subject request's identity (the app a
+    /// user is logged in to passes `id_token` with the request).
+    #[arg(long, env = "VERN_REQUEST_OIDC_ISSUER", value_name = "URL")]
+    pub request_oidc_issuer: Option<String>,
+    /// Accepted audiences of those tokens (comma-separated).
+    #[arg(long, env = "VERN_REQUEST_OIDC_AUDIENCE", value_delimiter = ',')]
+    pub request_oidc_audience: Vec<String>,
+    /// The identifier kind under which subjects carry the issuer's `sub`.
+    #[arg(
+        long,
+        env = "VERN_REQUEST_OIDC_IDENTIFIER",
+        default_value = "external:app_login"
+    )]
+    pub request_oidc_identifier: String,
     /// Run no background jobs on this node (API only).
     #[arg(long)]
     pub no_jobs: bool,
@@ -175,6 +189,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         download_limit: i64::from(args.dsr_download_limit),
         staff_address: args.dsr_staff_address.clone(),
     });
+    if let Some(issuer) = &args.request_oidc_issuer {
+        anyhow::ensure!(
+            !args.request_oidc_audience.is_empty(),
+            "--request-oidc-audience is required with --request-oidc-issuer"
+        );
+        let cfg = IssuerConfig::new(issuer.clone(), args.request_oidc_audience.clone());
+        let verifier = OidcVerifier::new(vec![cfg]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        vault.set_request_oidc(Some(vern_server::vault::RequestOidc {
+            verifier,
+            identifier_kind: args.request_oidc_identifier.clone(),
+        }));
+    }
     let vault = Arc::new(vault);
     // Keeps this node's decision cache in step with every other node (ends with the vault).
     tokio::spawn(vault.cache_poller());

@@ -395,15 +395,13 @@ pub async fn get_download(
         d.content,
     )
         .into_response();
-    if let Some(name) = disposition {
-        if let Ok(v) = header::HeaderValue::from_str(&format!(
-            "attachment; filename=\"{}-{name}\"",
-            d.request_id
-        )) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_DISPOSITION, v);
-        }
+    if let Some(v) = disposition.and_then(|name| {
+        header::HeaderValue::from_str(&format!("attachment; filename=\"{}-{name}\"", d.request_id))
+            .ok()
+    }) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
 }

@@ -88,6 +88,26 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "nb",
         include_str!("templates/dsr_refused.nb.txt"),
     ),
+    (
+        "dsr_restriction_lift",
+        "en",
+        include_str!("templates/dsr_restriction_lift.en.txt"),
+    ),
+    (
+        "dsr_restriction_lift",
+        "nb",
+        include_str!("templates/dsr_restriction_lift.nb.txt"),
+    ),
+    (
+        "dsr_reminder",
+        "en",
+        include_str!("templates/dsr_reminder.en.txt"),
+    ),
+    (
+        "dsr_reminder",
+        "nb",
+        include_str!("templates/dsr_reminder.nb.txt"),
+    ),
 ];
 
 /// The languages every template exists in.

@@ -36,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Check, render and compare policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -109,7 +109,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<bool> = runtime.block_on(async move {
         match command {
             Command::Policy(_) => Ok(true),
-            Command::Serve(args) => serve::run(args).await.map(|()| true),
+            Command::Serve(args) => serve::run(*args).await.map(|()| true),
             Command::Migrate(store) => admin::migrate(&store).await.map(|()| true),
             Command::Import {
                 file,

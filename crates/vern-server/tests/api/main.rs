@@ -28,3 +28,4 @@ mod requests_mail;
 mod retention;
 mod smtp_sink;
 mod subjects;
+mod web;

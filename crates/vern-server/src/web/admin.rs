@@ -19,15 +19,15 @@ use vern_core::dsr::{Right, State as DsrState};
 use super::portal::{rights_text, state_key};
 use super::svg::{Bar, Group, bar_chart};
 use super::{
-    ADMIN_COOKIE, Area, Chrome, Ctx, SessionKind, WebError, WebResult, append_cookie,
-    cookie_line, page, see_other, when,
+    ADMIN_COOKIE, Area, Chrome, Ctx, SessionKind, WebError, WebResult, append_cookie, cookie_line,
+    page, see_other, when,
 };
 use crate::AppState;
 use crate::vault::{
     AuditEntryView, AuditVerification, ConsentOverview, DisclosureView, Fulfilment,
-    FulfilmentStatus, HoldInput, HoldView, IdentifierInput, JobView, OutboxView,
-    Principal, RequestAction, RequestDetail, RequestView, RetentionPreview, SubjectRetention,
-    SubjectView, VaultError,
+    FulfilmentStatus, HoldInput, HoldView, IdentifierInput, JobView, OutboxView, Principal,
+    RequestAction, RequestDetail, RequestView, RetentionPreview, SubjectRetention, SubjectView,
+    VaultError,
 };
 
 /// The logged-in administrator, or the redirect to the login page.
@@ -78,7 +78,11 @@ pub struct LoginForm {
     token: String,
 }
 
-pub async fn login(State(state): State<AppState>, ctx: Ctx, Form(form): Form<LoginForm>) -> WebResult {
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<LoginForm>,
+) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
     let token = form.token.trim();
     let who = state
@@ -110,7 +114,11 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-pub async fn logout(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CsrfOnly>) -> WebResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CsrfOnly>,
+) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
     if let Some(id) = &ctx.admin_cookie {
         state.web().end(id);
@@ -118,7 +126,10 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Cs
     let mut r = see_other("/admin/login");
     append_cookie(
         &mut r,
-        &format!("{}; Max-Age=0", cookie_line(ADMIN_COOKIE, "", ctx.secure, None)),
+        &format!(
+            "{}; Max-Age=0",
+            cookie_line(ADMIN_COOKIE, "", ctx.secure, None)
+        ),
     );
     Ok(r)
 }
@@ -349,13 +360,22 @@ pub async fn request_action(
         "resend_letter" => RequestAction::ResendLetter,
         "resend_verification" => RequestAction::ResendVerification,
         _ => {
-            return detail_page(&state, &ctx, &who, id, None, Some(ctx.t("err_action").to_owned()))
-                .await;
+            return detail_page(
+                &state,
+                &ctx,
+                &who,
+                id,
+                None,
+                Some(ctx.t("err_action").to_owned()),
+            )
+            .await;
         }
     };
     match state.vault().act_on_request(&who, id, &action).await {
         Ok(_) => Ok(see_other(&format!("/admin/requests/{id}?done=ok"))),
-        Err(e @ (VaultError::Validation(_) | VaultError::Conflict(_) | VaultError::RateLimited(_))) => {
+        Err(
+            e @ (VaultError::Validation(_) | VaultError::Conflict(_) | VaultError::RateLimited(_)),
+        ) => {
             let message = match &e {
                 VaultError::Validation(fields) => fields
                     .iter()
@@ -536,7 +556,12 @@ struct Holds {
     error: Option<String>,
 }
 
-async fn holds_page(state: &AppState, ctx: &Ctx, who: &Principal, error: Option<String>) -> WebResult {
+async fn holds_page(
+    state: &AppState,
+    ctx: &Ctx,
+    who: &Principal,
+    error: Option<String>,
+) -> WebResult {
     let holds = state
         .vault()
         .list_holds(who, true)
@@ -575,7 +600,11 @@ pub struct HoldForm {
     approved_by: String,
 }
 
-pub async fn hold_create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<HoldForm>) -> WebResult {
+pub async fn hold_create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<HoldForm>,
+) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
     let who = admin_or_login!(state, ctx);
     let subject_id = match opt(&form.subject_id) {
@@ -583,7 +612,8 @@ pub async fn hold_create(State(state): State<AppState>, ctx: Ctx, Form(form): Fo
         Some(s) => match Uuid::parse_str(&s) {
             Ok(id) => Some(id),
             Err(_) => {
-                return holds_page(&state, &ctx, &who, Some(ctx.t("err_subject_id").to_owned())).await;
+                return holds_page(&state, &ctx, &who, Some(ctx.t("err_subject_id").to_owned()))
+                    .await;
             }
         },
     };
@@ -639,7 +669,11 @@ pub async fn hold_release(
 ) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
     let who = admin_or_login!(state, ctx);
-    match state.vault().release_hold(&who, id, form.reason.trim()).await {
+    match state
+        .vault()
+        .release_hold(&who, id, form.reason.trim())
+        .await
+    {
         Ok(_) => Ok(see_other("/admin/holds")),
         Err(VaultError::Validation(fields)) => {
             let m = fields
@@ -779,7 +813,10 @@ pub async fn consents(State(state): State<AppState>, ctx: Ctx) -> WebResult {
             let rows: Vec<(String, u64, u64)> = months
                 .iter()
                 .map(|m| {
-                    let (g, w) = counts.get(&(id.clone(), m.clone())).copied().unwrap_or_default();
+                    let (g, w) = counts
+                        .get(&(id.clone(), m.clone()))
+                        .copied()
+                        .unwrap_or_default();
                     (m.clone(), g, w)
                 })
                 .collect();

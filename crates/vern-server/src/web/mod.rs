@@ -201,7 +201,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(portal::home))
         .route("/notice", get(portal::notice))
         .route("/subprocessors", get(portal::subprocessors))
-        .route("/rights", get(portal::rights_form).post(portal::rights_submit))
+        .route(
+            "/rights",
+            get(portal::rights_form).post(portal::rights_submit),
+        )
         .route(
             "/confirm/{token}",
             get(portal::confirm_form).post(portal::confirm_submit),
@@ -431,7 +434,10 @@ impl FromRequestParts<AppState> for Ctx {
                 let first = accept.split(',').next()?.trim();
                 if first.starts_with("en") {
                     Some(Lang::En)
-                } else if first.starts_with("nb") || first.starts_with("no") || first.starts_with("nn") {
+                } else if first.starts_with("nb")
+                    || first.starts_with("no")
+                    || first.starts_with("nn")
+                {
                     Some(Lang::Nb)
                 } else {
                     None
@@ -501,10 +507,9 @@ impl Ctx {
                 format!("{} ({what})", self.t("err_not_found")),
             ),
             VaultError::Conflict(m) => (StatusCode::CONFLICT, m),
-            VaultError::RateLimited(_) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                self.t("err_rate").to_owned(),
-            ),
+            VaultError::RateLimited(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, self.t("err_rate").to_owned())
+            }
             VaultError::Internal(m) => {
                 tracing::error!(error = %m, "a web page failed");
                 (

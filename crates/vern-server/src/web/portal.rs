@@ -14,8 +14,8 @@ use uuid::Uuid;
 use vern_core::dsr::{Right, State as DsrState};
 
 use super::{
-    Area, Chrome, Ctx, PORTAL_COOKIE, SessionKind, WebError, WebResult, append_cookie,
-    cookie_line, page, see_other, when,
+    Area, Chrome, Ctx, PORTAL_COOKIE, SessionKind, WebError, WebResult, append_cookie, cookie_line,
+    page, see_other, when,
 };
 use crate::AppState;
 use crate::api::public::SubprocessorEntry;
@@ -68,9 +68,10 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
 }
 
 fn scope_name(policy: &vern_policy::Policy, id: &str, lang: super::Lang) -> String {
-    policy
-        .consent_scope(id)
-        .map_or_else(|| id.to_owned(), |s| policy.text(&s.name, lang.as_str()).to_owned())
+    policy.consent_scope(id).map_or_else(
+        || id.to_owned(),
+        |s| policy.text(&s.name, lang.as_str()).to_owned(),
+    )
 }
 
 #[derive(askama::Template)]
@@ -587,7 +588,10 @@ pub async fn preferences_login(
                 None,
             )
             .map_err(|e| ctx.fail(e))?;
-        vault.enqueue_mail(vec![mail]).await.map_err(|e| ctx.fail(e))?;
+        vault
+            .enqueue_mail(vec![mail])
+            .await
+            .map_err(|e| ctx.fail(e))?;
     }
     Ok(see_other("/preferences?sent=1"))
 }
@@ -599,7 +603,11 @@ struct Login {
     token: String,
 }
 
-pub async fn login_form(State(state): State<AppState>, ctx: Ctx, Path(token): Path<String>) -> WebResult {
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+) -> WebResult {
     if !token_ok(&token) || !state.web().login_live(&token) {
         return Err(WebError::new(
             &ctx,
@@ -715,7 +723,11 @@ pub async fn consent_change(
     Ok(see_other("/preferences?done=1"))
 }
 
-pub async fn logout(State(state): State<AppState>, ctx: Ctx, Form(form): Form<CsrfOnly>) -> WebResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CsrfOnly>,
+) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
     if let Some(id) = &ctx.portal_cookie {
         state.web().end(id);
@@ -723,7 +735,10 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Cs
     let mut r = see_other("/");
     append_cookie(
         &mut r,
-        &format!("{}; Max-Age=0", cookie_line(PORTAL_COOKIE, "", ctx.secure, None)),
+        &format!(
+            "{}; Max-Age=0",
+            cookie_line(PORTAL_COOKIE, "", ctx.secure, None)
+        ),
     );
     Ok(r)
 }

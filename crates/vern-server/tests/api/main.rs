@@ -5,6 +5,7 @@ mod access_report;
 mod audit;
 mod authz;
 mod bad_input;
+mod browser;
 mod canary;
 mod consent;
 mod consent_expiry;

@@ -33,11 +33,18 @@ fn csrf_in(html: &str) -> String {
 }
 
 /// GETs a page and returns (cookie header to send back, csrf token, body).
-async fn form_page(app: &TestApp, client: &reqwest::Client, path: &str) -> (String, String, String) {
+async fn form_page(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> (String, String, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{path}");
     let (cookie, line) = set_cookie(r.headers(), "vern_csrf").expect("csrf cookie");
-    assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"), "{line}");
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Strict"),
+        "{line}"
+    );
     let body = r.text().await.unwrap();
     (format!("vern_csrf={cookie}"), csrf_in(&body), body)
 }
@@ -63,7 +70,10 @@ async fn every_page_sends_csp_and_framing_headers_and_a_lang() {
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
-        assert!(!csp.contains("script-src"), "no script is allowed at all: {csp}");
+        assert!(
+            !csp.contains("script-src"),
+            "no script is allowed at all: {csp}"
+        );
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
@@ -71,7 +81,12 @@ async fn every_page_sends_csp_and_framing_headers_and_a_lang() {
         if path != "/assets/vern.css" {
             assert!(body.contains("<html lang=\"nb\">"), "{path}");
             assert!(!body.contains("<script"), "{path}");
-            assert!(!body.contains("http://") || body.contains("http://www.w3.org/2000/svg") || path == "/notice", "{path}: no third-party requests");
+            assert!(
+                !body.contains("http://")
+                    || body.contains("http://www.w3.org/2000/svg")
+                    || path == "/notice",
+                "{path}: no third-party requests"
+            );
         }
     }
     // The language switch: ?lang=en answers in English and remembers it.
@@ -103,7 +118,10 @@ async fn a_cross_site_form_post_is_refused_and_changes_nothing() {
         ("right_access", "on"),
     ];
     // From another site (Sec-Fetch-Site, then Origin): refused before the handler.
-    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
         let r = client
             .post(app.url("/rights"))
             .header("cookie", &cookie)
@@ -115,18 +133,36 @@ async fn a_cross_site_form_post_is_refused_and_changes_nothing() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}");
     }
     // Without the cookie, or with another token: refused.
-    let r = client.post(app.url("/rights")).form(&form).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = client
         .post(app.url("/rights"))
-        .header("cookie", &cookie)
-        .form(&[("csrf", "x".repeat(43).as_str()), ("email", "kari@example.com"), ("right_access", "on")])
+        .form(&form)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let page: Value = app.get(&app.admin_token, "/v1/requests").await.json().await.unwrap();
-    assert_eq!(page["items"].as_array().unwrap().len(), 0, "nothing was created");
+    let r = client
+        .post(app.url("/rights"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", "x".repeat(43).as_str()),
+            ("email", "kari@example.com"),
+            ("right_access", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let page: Value = app
+        .get(&app.admin_token, "/v1/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
     // Same origin with the token: accepted.
     let r = client
         .post(app.url("/rights"))
@@ -139,7 +175,12 @@ async fn a_cross_site_form_post_is_refused_and_changes_nothing() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/rights?sent=1");
-    let page: Value = app.get(&app.admin_token, "/v1/requests").await.json().await.unwrap();
+    let page: Value = app
+        .get(&app.admin_token, "/v1/requests")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["channel"], "web");
 }
@@ -176,16 +217,30 @@ async fn the_portal_never_reveals_whether_an_address_is_known() {
         let r = client
             .post(app.url("/rights"))
             .header("cookie", &cookie)
-            .form(&[("csrf", csrf.as_str()), ("email", email), ("right_access", "on")])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("right_access", "on"),
+            ])
             .send()
             .await
             .unwrap();
-        answers.push((r.status(), r.headers()[LOCATION].to_str().unwrap().to_owned(), r.text().await.unwrap(), String::new()));
+        answers.push((
+            r.status(),
+            r.headers()[LOCATION].to_str().unwrap().to_owned(),
+            r.text().await.unwrap(),
+            String::new(),
+        ));
     }
     assert_eq!(answers[0], answers[2], "preferences link: the same answer");
     assert_eq!(answers[1], answers[3], "request: the same answer");
     // Only the known address got a login mail queued.
-    let outbox: Value = app.get(&app.admin_token, "/v1/outbox").await.json().await.unwrap();
+    let outbox: Value = app
+        .get(&app.admin_token, "/v1/outbox")
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = outbox.get("items").unwrap_or(&outbox);
     let logins = items
         .as_array()
@@ -220,7 +275,10 @@ async fn admin_sessions_follow_the_token() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (session, line) = set_cookie(r.headers(), "vern_admin").unwrap();
     assert!(line.contains("HttpOnly") && line.contains("SameSite=Strict"));
-    assert!(!line.contains(&secret) && session != secret, "the cookie is not the token");
+    assert!(
+        !line.contains(&secret) && session != secret,
+        "the cookie is not the token"
+    );
     let cookies = format!("{cookie}; vern_admin={session}");
     app.post(
         &app.admin_token,
@@ -230,13 +288,25 @@ async fn admin_sessions_follow_the_token() {
                 "staff_verification": "called back on the number on file"}),
     )
     .await;
-    let r = client.get(app.url("/admin")).header("cookie", &cookies).send().await.unwrap();
+    let r = client
+        .get(app.url("/admin"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap();
     assert!(body.contains("DSR-"), "the queue lists the request");
     // Revoking the token ends the session.
-    let r = app.delete(&app.admin_token, &format!("/v1/tokens/{id}")).await;
+    let r = app
+        .delete(&app.admin_token, &format!("/v1/tokens/{id}"))
+        .await;
     assert!(r.status().is_success());
-    let r = client.get(app.url("/admin")).header("cookie", &cookies).send().await.unwrap();
+    let r = client
+        .get(app.url("/admin"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

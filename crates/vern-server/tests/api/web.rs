@@ -310,3 +310,122 @@ async fn admin_sessions_follow_the_token() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
+
+/// Logs in as the admin; returns the cookie header for the console.
+async fn admin_cookies(app: &TestApp, client: &reqwest::Client) -> String {
+    let (cookie, csrf, _) = form_page(app, client, "/admin/login").await;
+    let r = client
+        .post(app.url("/admin/login"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("token", app.admin_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (session, _) = set_cookie(r.headers(), "vern_admin").unwrap();
+    format!("{cookie}; vern_admin={session}")
+}
+
+#[tokio::test]
+async fn portal_pages_weigh_under_100_kb() {
+    let app = spawn_app().await;
+    let client = no_redirects();
+    let css = client
+        .get(app.url("/assets/vern.css"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    for path in ["/", "/notice", "/rights", "/status", "/preferences", "/subprocessors"] {
+        for lang in ["nb", "en"] {
+            let html = client
+                .get(app.url(&format!("{path}?lang={lang}")))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .len();
+            let total = html + css;
+            println!("page weight {path} ({lang}): {html} B HTML + {css} B CSS = {total} B");
+            assert!(total < 100 * 1024, "{path} ({lang}) weighs {total} B");
+        }
+    }
+}
+
+/// Open requests in the queue test.
+const QUEUE_REQUESTS: usize = 10_000;
+
+#[tokio::test]
+async fn the_queue_with_10000_open_requests_is_paginated() {
+    // SQLite: the copies are made with one SQL statement from a request made by the API.
+    let app = crate::helpers::spawn_sqlite_app().await;
+    let r = app
+        .post(
+            &app.admin_token,
+            "/v1/requests",
+            &json!({"rights": ["access"], "lang": "nb", "channel": "phone",
+                    "identifiers": [{"kind": "email", "value": "kari@example.com"}],
+                    "staff_verification": "called back on the number on file"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let copies = QUEUE_REQUESTS - 1;
+    app.vault
+        .store()
+        .execute_raw_for_tests(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {copies}) \
+             INSERT INTO dsr_requests (tenant_id, id, reference, state, rights, channel, lang, \
+               subject_id, case_ct, received_at, received_on, due_initial, due_max, due, \
+               created_by, idem_key, idem_digest, requester_index, closed_at, updated_at, version) \
+             SELECT r.tenant_id, randomblob(16), r.reference || '-' || n.i, r.state, r.rights, \
+               r.channel, r.lang, r.subject_id, r.case_ct, r.received_at, r.received_on, \
+               r.due_initial, r.due_max, r.due, r.created_by, NULL, NULL, r.requester_index, \
+               NULL, r.updated_at, r.version FROM dsr_requests r, n"
+        ))
+        .await
+        .unwrap();
+    let client = no_redirects();
+    let cookies = admin_cookies(&app, &client).await;
+    let mut times = Vec::new();
+    let mut body = String::new();
+    for _ in 0..7 {
+        let started = std::time::Instant::now();
+        let r = client
+            .get(app.url("/admin"))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        body = r.text().await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "queue page with {QUEUE_REQUESTS} open requests: median {:.1} ms of {} (debug build), {} B",
+        median.as_secs_f64() * 1000.0,
+        times.len(),
+        body.len()
+    );
+    assert_eq!(body.matches("<tr class=").count(), 50, "one page of 50");
+    assert!(body.contains("rel=\"next\""), "a link to the next page");
+    // Debug builds on a shared 2-core machine: a generous bound here; the figure is reported.
+    assert!(median.as_millis() < 2000, "{median:?}");
+    // The next page follows the keyset.
+    let at = body.find("/admin?after=").unwrap() + "/admin?after=".len();
+    let next = body[at..].split('"').next().unwrap();
+    let r = client
+        .get(app.url(&format!("/admin?after={next}")))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap().matches("<tr class=").count(), 50);
+}

@@ -19,8 +19,8 @@ use vern_core::dsr::{Right, State as DsrState};
 use super::portal::{rights_text, state_key};
 use super::svg::{Bar, Group, bar_chart};
 use super::{
-    ADMIN_COOKIE, Area, Chrome, Ctx, SessionKind, WebError, WebResult, append_cookie, cookie_line,
-    page, see_other, when,
+    ADMIN_COOKIE, Area, Chrome, Ctx, SessionKind, WebResult, append_cookie, cookie_line, page,
+    see_other, when,
 };
 use crate::AppState;
 use crate::vault::{
@@ -276,10 +276,7 @@ pub async fn request_detail(
     Query(q): Query<DoneQuery>,
 ) -> WebResult {
     let who = admin_or_login!(state, ctx);
-    let done = q.done.map(|d| match d.as_str() {
-        "ok" => ctx.t("action_done").to_owned(),
-        _ => ctx.t("action_done").to_owned(),
-    });
+    let done = q.done.map(|_| ctx.t("action_done").to_owned());
     detail_page(&state, &ctx, &who, id, done, None).await
 }
 
@@ -415,7 +412,8 @@ pub struct Found {
 #[template(path = "admin/subjects.html")]
 struct Subjects {
     c: Chrome,
-    kind: String,
+    /// The identifier kinds offered, with the chosen one marked.
+    kinds: Vec<(&'static str, bool)>,
     value: String,
     searched: bool,
     found: Option<Found>,
@@ -505,7 +503,10 @@ pub async fn subjects(
     Ok(page(&Subjects {
         c: Chrome::new(&ctx, ctx.t("subjects_title"), Area::Admin),
         searched: !value.is_empty(),
-        kind,
+        kinds: ["email", "phone", "login_id", "username"]
+            .into_iter()
+            .map(|k| (k, k == kind))
+            .collect(),
         value,
         found,
     }))
@@ -854,7 +855,3 @@ pub async fn consents(State(state): State<AppState>, ctx: Ctx) -> WebResult {
         scopes,
     }))
 }
-
-/// Unused-field guard for templates that show error text.
-#[allow(dead_code)]
-fn _assert_send(_: &WebError) {}

@@ -667,17 +667,18 @@ mod tests {
         let mut keys = Vec::new();
         for text in files {
             for part in text.split("t(\"").skip(1) {
-                if let Some((k, _)) = part.split_once("\")") {
-                    if k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-                        keys.push(k.to_owned());
-                    }
+                if let Some((k, _)) = part.split_once("\")")
+                    && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                {
+                    keys.push(k.to_owned());
                 }
             }
             for part in text
                 .split('"')
                 .filter(|s| s.starts_with("st_") || s.starts_with("cs_") || s.starts_with("right_"))
             {
-                if part.chars().all(|c| c.is_ascii_lowercase() || c == '_') && part.len() > 3 {
+                if part.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !part.ends_with('_')
+                {
                     keys.push(part.to_owned());
                 }
             }

@@ -588,7 +588,6 @@ pub struct Chrome {
     pub csrf: String,
     pub path: String,
     pub area: Area,
-    pub controller: String,
 }
 
 impl Chrome {
@@ -599,7 +598,6 @@ impl Chrome {
             csrf: ctx.csrf.clone(),
             path: ctx.path.clone(),
             area,
-            controller: String::new(),
         }
     }
 

@@ -339,7 +339,14 @@ async fn portal_pages_weigh_under_100_kb() {
         .await
         .unwrap()
         .len();
-    for path in ["/", "/notice", "/rights", "/status", "/preferences", "/subprocessors"] {
+    for path in [
+        "/",
+        "/notice",
+        "/rights",
+        "/status",
+        "/preferences",
+        "/subprocessors",
+    ] {
         for lang in ["nb", "en"] {
             let html = client
                 .get(app.url(&format!("{path}?lang={lang}")))

@@ -268,6 +268,7 @@ impl From<VaultError> for ApiError {
             VaultError::NotFound(what) => ApiError::not_found(what),
             VaultError::Conflict(detail) => ApiError::new(ProblemKind::Conflict, detail),
             VaultError::RateLimited(detail) => ApiError::new(ProblemKind::TooManyRequests, detail),
+            VaultError::Unavailable(detail) => ApiError::new(ProblemKind::Unavailable, detail),
             VaultError::Internal(cause) => ApiError::internal(cause),
         }
     }

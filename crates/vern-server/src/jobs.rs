@@ -161,6 +161,23 @@ impl Runner {
             }),
         );
         runner.register(
+            crate::vault::KIND_DSR_DOWNLOAD_EXPIRY,
+            Arc::new(|vault: Arc<Vault>, job: JobRow| {
+                Box::pin(async move {
+                    #[derive(serde::Deserialize)]
+                    struct Payload {
+                        download: uuid::Uuid,
+                    }
+                    let p: Payload =
+                        serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+                    vault
+                        .expire_download(p.download)
+                        .await
+                        .map_err(|e| e.to_string())
+                }) as HandlerFuture
+            }),
+        );
+        runner.register(
             KIND_CONSENT_EXPIRE,
             Arc::new(|vault: Arc<Vault>, _job: JobRow| {
                 Box::pin(async move {

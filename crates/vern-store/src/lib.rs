@@ -52,7 +52,8 @@ pub use policy_versions::{
     ProcessorCustomerRow, RenewalMark, SubprocessorNoticeRow, SubprocessorObjectionRow,
 };
 pub use requests::{
-    RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,
+    DownloadRow, RecipientTaskRow, RequestChange, RequestEventRow, RequestFilter, RequestRow,
+    RequestStore, VerificationRow,
 };
 pub use retention::{
     AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,

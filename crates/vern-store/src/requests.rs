@@ -97,6 +97,64 @@ pub struct RequestChange {
     /// Letters caused by the change, queued in the outbox in the same transaction.
     pub mail: Vec<NewOutboxMessage>,
     pub audit: Vec<NewAuditEntry>,
+    /// The artefacts of a completed access or portability request, behind a download link.
+    pub download: Option<DownloadRow>,
+}
+
+/// The sealed artefacts of a completed request behind an expiring download link.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DownloadRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub request_id: Uuid,
+    /// `None` when the same request erased the subject.
+    pub subject_id: Option<Uuid>,
+    /// SHA-256 of the link's token.
+    pub token_hash: Vec<u8>,
+    pub lang: String,
+    /// Sealed access report as HTML, JSON and CSV (access requests).
+    pub html_ct: Option<Vec<u8>>,
+    pub json_ct: Option<Vec<u8>>,
+    pub csv_ct: Option<Vec<u8>>,
+    /// Sealed portability ZIP (portability requests).
+    pub zip_ct: Option<Vec<u8>>,
+    pub expires_at: i64,
+    pub max_downloads: i64,
+    /// Downloads so far (counted when taken).
+    pub downloads: i64,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for DownloadRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadRow")
+            .field("id", &self.id)
+            .field("request_id", &self.request_id)
+            .field("expires_at", &self.expires_at)
+            .field("downloads", &self.downloads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An Art. 19 task: tell a recipient that received a subject's data of a rectification,
+/// erasure or restriction. No personal data (recipient ids come from the policy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientTaskRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub subject_id: Uuid,
+    pub request_id: Option<Uuid>,
+    /// `rectification`, `erasure`, `restriction` or `restriction_lifted`.
+    pub action: String,
+    pub recipient: String,
+    pub categories: Vec<String>,
+    /// `open` or `done`.
+    pub state: String,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+    /// How the recipient was told (`email`, `api`, `letter`, `other`).
+    pub method: Option<String>,
 }
 
 /// Admin list filter and keyset position.
@@ -165,4 +223,55 @@ pub trait RequestStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<u64>> + Send;
     /// Number of requests of the tenant (tests and metrics).
     fn count_requests(&self, tenant: Uuid) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Takes one download of the link with this token hash: counts it and returns the row if
+    /// the link exists, has not expired at `now` and has downloads left; `None` otherwise
+    /// (one answer for unknown, expired and used up).
+    fn take_download(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> impl Future<Output = StoreResult<Option<DownloadRow>>> + Send;
+    /// Deletes a download (expiry job); `false` if it was gone already.
+    fn delete_download(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Deletes every download expired at `now` (the safety net behind the per-link jobs).
+    fn delete_expired_downloads(&self, now: i64) -> impl Future<Output = StoreResult<u64>> + Send;
+    /// Ids of the subject's downloads (tests: none after an erasure).
+    fn downloads_of_subject(
+        &self,
+        tenant: Uuid,
+        subject: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<Uuid>>> + Send;
+    /// Stores Art. 19 tasks with their audit entries, in one transaction.
+    fn insert_recipient_tasks(
+        &self,
+        tasks: Vec<RecipientTaskRow>,
+        audit: Vec<NewAuditEntry>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Tasks by creation time, optionally in one state, after the keyset `(created_at, id)`.
+    fn list_recipient_tasks(
+        &self,
+        tenant: Uuid,
+        state: Option<String>,
+        after: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<RecipientTaskRow>>> + Send;
+    fn get_recipient_task(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<RecipientTaskRow>> + Send;
+    /// Closes an open task; `Conflict` if it is closed already, `NotFound` if unknown.
+    fn close_recipient_task(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        closed_at: i64,
+        closed_by: &str,
+        method: &str,
+        audit: Vec<NewAuditEntry>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }

@@ -93,6 +93,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::submit_request, requests::list_requests))
         .routes(routes!(requests::get_request))
         .routes(routes!(requests::act_on_request))
+        .routes(routes!(requests::get_download))
+        .routes(routes!(requests::list_recipient_tasks))
+        .routes(routes!(requests::close_recipient_task))
         .routes(routes!(
             requests::verification_page,
             requests::verify_request

@@ -4,7 +4,11 @@
 //!
 //! `/v1/request-verifications/{token}` is public: the link in the verification mail is the
 //! credential, and the code in the same mail confirms it (a link opened by a mail scanner's
-//! prefetch does nothing: the page only asks for the code).
+//! prefetch does nothing: the page only asks for the code). `/v1/public/downloads/{token}` is
+//! public too: the link in the closing letter is the credential for the artefacts.
+//!
+//! `/v1/recipient-tasks`: the Art. 19 tasks (list with `requests.read`, close with
+//! `requests.manage`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,8 +25,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::json::{ApiJson, ApiPath, ApiQuery, JsonBody, parse_json};
 use crate::vault::{
-    RequestAction, RequestDetail, RequestInput, RequestPage, RequestView, VerificationInput,
-    VerificationResult,
+    DownloadFormat, RecipientTaskPage, RecipientTaskView, RequestAction, RequestDetail,
+    RequestInput, RequestPage, RequestView, TaskClose, VerificationInput, VerificationResult,
 };
 
 /// `/v1/requests/{request_id}`
@@ -310,4 +314,163 @@ fn html_escape(text: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// `/v1/public/downloads/{token}`
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DownloadPath {
+    /// The token from the link in the closing letter.
+    #[param(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_-]{1,100}$")]
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadQuery {
+    /// `html` (the access report as a page; the default), `json`, `csv` or `zip` (the
+    /// portability package; the default when only portability was asked for).
+    #[param(value_type = Option<String>, example = "html")]
+    pub format: Option<DownloadFormat>,
+}
+
+/// The artefacts of a completed access or portability request, behind the link in the closing
+/// letter: the access report (HTML by default, `?format=json` or `csv`) and the portability
+/// package (`?format=zip`). The link is the credential: it expires (7 days by default) and
+/// works a limited number of times (5 by default, each format counting). An unknown, expired
+/// or used-up link, or a format the request did not produce, all answer the same 404.
+#[utoipa::path(
+    get,
+    path = "/v1/public/downloads/{token}",
+    tag = "requests",
+    operation_id = "getDownload",
+    params(DownloadPath, DownloadQuery),
+    responses((status = 200, description = "The artefact",
+        content(
+            (String = "text/html"),
+            (crate::vault::AccessReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/zip"),
+        ))),
+    security(),
+)]
+pub async fn get_download(
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<DownloadPath>,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
+) -> Result<Response, ApiError> {
+    let well_formed = (1..=100).contains(&path.token.len())
+        && path
+            .token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !well_formed {
+        return Err(ApiError::not_found(
+            "download (unknown, expired or used up)",
+        ));
+    }
+    let d = state.vault().take_download(&path.token, q.format).await?;
+    let (content_type, disposition) = match d.format {
+        DownloadFormat::Html => ("text/html; charset=utf-8", None),
+        DownloadFormat::Json => ("application/json", Some("access-report.json")),
+        DownloadFormat::Csv => ("text/csv; charset=utf-8", Some("access-report.csv")),
+        DownloadFormat::Zip => ("application/zip", Some("portability.zip")),
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".to_owned(),
+            ),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+        ],
+        d.content,
+    )
+        .into_response();
+    if let Some(name) = disposition {
+        if let Ok(v) = header::HeaderValue::from_str(&format!(
+            "attachment; filename=\"{}-{name}\"",
+            d.request_id
+        )) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
+}
+
+/// `/v1/recipient-tasks/{task_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TaskPath {
+    pub task_id: Uuid,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TaskListParams {
+    /// `open` or `done`.
+    pub state: Option<String>,
+    /// The `next` value of the previous page.
+    pub after: Option<String>,
+    /// 1 to 500 (default 100).
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
+/// Art. 19 tasks: one per recipient that received the data of a subject whose data was
+/// rectified, erased or restricted (from the disclosure register), oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/recipient-tasks",
+    tag = "requests",
+    operation_id = "listRecipientTasks",
+    params(TaskListParams),
+    responses((status = 200, description = "A page of tasks", body = RecipientTaskPage)),
+)]
+pub async fn list_recipient_tasks(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<TaskListParams>,
+) -> Result<ApiJson<RecipientTaskPage>, ApiError> {
+    Ok(ApiJson(
+        state
+            .vault()
+            .list_recipient_tasks(&who, q.state.as_deref(), q.after.as_deref(), q.limit)
+            .await?,
+    ))
+}
+
+/// Closes an Art. 19 task once the recipient was told, saying how (audited). 409 if it is
+/// closed already.
+#[utoipa::path(
+    post,
+    path = "/v1/recipient-tasks/{task_id}/close",
+    tag = "requests",
+    operation_id = "closeRecipientTask",
+    params(TaskPath),
+    request_body = TaskClose,
+    responses((status = 200, description = "The closed task", body = RecipientTaskView)),
+)]
+pub async fn close_recipient_task(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(path): ApiPath<TaskPath>,
+    ApiJson(body): ApiJson<TaskClose>,
+) -> Result<ApiJson<RecipientTaskView>, ApiError> {
+    Ok(ApiJson(
+        state
+            .vault()
+            .close_recipient_task(&who, path.task_id, &body)
+            .await?,
+    ))
 }

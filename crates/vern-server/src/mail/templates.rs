@@ -79,6 +79,26 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("templates/dsr_refused.nb.txt"),
     ),
     (
+        "dsr_restriction_lift",
+        "en",
+        include_str!("templates/dsr_restriction_lift.en.txt"),
+    ),
+    (
+        "dsr_restriction_lift",
+        "nb",
+        include_str!("templates/dsr_restriction_lift.nb.txt"),
+    ),
+    (
+        "dsr_reminder",
+        "en",
+        include_str!("templates/dsr_reminder.en.txt"),
+    ),
+    (
+        "dsr_reminder",
+        "nb",
+        include_str!("templates/dsr_reminder.nb.txt"),
+    ),
+    (
         "portal_login",
         "en",
         include_str!("templates/portal_login.en.txt"),

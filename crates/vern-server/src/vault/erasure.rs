@@ -94,7 +94,17 @@ impl Vault {
         subject: Uuid,
         dry_run: bool,
     ) -> VaultResult<ErasureOutcome> {
-        self.erase(who, subject, dry_run, false).await
+        self.erase(who, subject, dry_run, false, None).await
+    }
+
+    /// [`Vault::erase_on_request`] for a request (its id goes on the Art. 19 tasks).
+    pub(crate) async fn erase_for_request(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        request: Option<Uuid>,
+    ) -> VaultResult<ErasureOutcome> {
+        self.erase(who, subject, false, false, request).await
     }
 
     /// Erases the subject only if nothing must be kept (the Helsinki GDPR API's all-or-nothing
@@ -107,7 +117,7 @@ impl Vault {
         subject: Uuid,
         dry_run: bool,
     ) -> VaultResult<ErasureOutcome> {
-        self.erase(who, subject, dry_run, true).await
+        self.erase(who, subject, dry_run, true, None).await
     }
 
     async fn erase(
@@ -116,6 +126,7 @@ impl Vault {
         subject: Uuid,
         dry_run: bool,
         all_or_nothing: bool,
+        request: Option<Uuid>,
     ) -> VaultResult<ErasureOutcome> {
         self.require(who, Permission::SubjectsErase)?;
         let srow = self.subject_row(subject).await?;
@@ -271,6 +282,14 @@ impl Vault {
                 .map_err(VaultError::store("subject"))?;
         }
         outcome.dry_run = false;
+        self.create_recipient_tasks(
+            who,
+            subject,
+            request,
+            "erasure",
+            &outcome.recipients_to_notify,
+        )
+        .await?;
         Ok(outcome)
     }
 

@@ -71,7 +71,11 @@ pub use policy_versions_types::*;
 pub use portability::{PORTABILITY_SCHEMA, dpv_basis, dpv_category, dpv_purpose};
 pub use receipts::RECEIPT_KEYRING_ENTRY;
 pub use rectification::{Rectification, RectificationOutcome};
-pub use requests::{DSR_KEYRING_ENTRY, KIND_DSR_REMINDER, closing_action};
+pub use requests::{
+    DSR_KEYRING_ENTRY, Download, DownloadFormat, DsrSettings, FulfilInput,
+    KIND_DSR_DOWNLOAD_EXPIRY, KIND_DSR_REMINDER, RecipientTaskPage, RecipientTaskView,
+    RectificationItem, RequestOidc, RestrictionChoice, TaskClose, closing_action,
+};
 pub use requests_types::*;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
@@ -100,6 +104,9 @@ pub enum VaultError {
     /// Too many attempts in a window; try later.
     #[error("rate limited: {0}")]
     RateLimited(String),
+    /// Something vern depends on (a token issuer) cannot be reached; try again later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A fault of the server or the database; the text is for logs, not for clients.
     #[error("internal: {0}")]
     Internal(String),
@@ -155,6 +162,10 @@ pub struct Vault {
     dsr_key: requests::DsrCaseKey,
     /// Base URL of links in letters (`https://vern.example.com`).
     public_url: std::sync::RwLock<String>,
+    /// Download links, staff address of the request workflow.
+    dsr_settings: std::sync::RwLock<requests::DsrSettings>,
+    /// Trusted token issuers for request verification (method (b)).
+    request_oidc: std::sync::RwLock<Option<Arc<requests::RequestOidc>>>,
     /// Decision state per subject; answers only while [`Vault::cache_poller`] keeps it fresh.
     cache: Arc<cache::DecisionCache>,
 }
@@ -232,6 +243,8 @@ impl Vault {
             tenant: DEFAULT_TENANT,
             dsr_key,
             public_url: std::sync::RwLock::new("http://127.0.0.1:8080".to_owned()),
+            dsr_settings: std::sync::RwLock::new(requests::DsrSettings::default()),
+            request_oidc: std::sync::RwLock::new(None),
             cache: Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY)),
         })
     }

@@ -178,6 +178,18 @@ impl Vault {
         subject: Uuid,
         restricted: bool,
     ) -> VaultResult<()> {
+        self.restrict_for_request(who, subject, restricted, None)
+            .await
+    }
+
+    /// [`Vault::set_restriction`] for a request; both create an Art. 19 task per recipient.
+    pub(crate) async fn restrict_for_request(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        restricted: bool,
+        request: Option<Uuid>,
+    ) -> VaultResult<()> {
         self.require(who, Permission::SubjectsWrite)?;
         self.subject_row(subject).await?;
         let action = if restricted {
@@ -191,7 +203,15 @@ impl Vault {
             .set_restricted(self.tenant, subject, restricted, self.now(), audit)
             .await;
         self.cache.evict_subject(subject);
-        done.map_err(VaultError::store("subject"))
+        done.map_err(VaultError::store("subject"))?;
+        let recipients = self.recipients_of(subject).await?;
+        let task = if restricted {
+            "restriction"
+        } else {
+            "restriction_lifted"
+        };
+        self.create_recipient_tasks(who, subject, request, task, &recipients)
+            .await
     }
 
     /// Puts the subject's identifiers of `kinds` on the suppression list (by their stored

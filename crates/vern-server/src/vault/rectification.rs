@@ -55,6 +55,19 @@ impl Vault {
         record: Uuid,
         correction: &Rectification,
     ) -> VaultResult<RectificationOutcome> {
+        self.rectify_for_request(who, subject, record, correction, None)
+            .await
+    }
+
+    /// [`Vault::rectify_record`] for a request (its id goes on the Art. 19 tasks).
+    pub(crate) async fn rectify_for_request(
+        &self,
+        who: &Principal,
+        subject: Uuid,
+        record: Uuid,
+        correction: &Rectification,
+        request: Option<Uuid>,
+    ) -> VaultResult<RectificationOutcome> {
         self.require(who, Permission::SubjectsWrite)?;
         let owner = self.subject_row(subject).await?;
         let old = self.record_row(subject, record).await?;
@@ -126,12 +139,15 @@ impl Vault {
             .update_record(row, vec![entry])
             .await
             .map_err(VaultError::store("record"))?;
+        let recipients = self.recipients_of(subject).await?;
+        self.create_recipient_tasks(who, subject, request, "rectification", &recipients)
+            .await?;
         Ok(RectificationOutcome {
             record: view,
             before: current.value,
             after: correction.value.clone(),
             audit_entry: entry_id,
-            recipients_to_notify: self.recipients_of(subject).await?,
+            recipients_to_notify: recipients,
         })
     }
 

@@ -25,8 +25,18 @@ use vern_store::{
     StoreError,
 };
 
+mod fulfil;
 mod letters;
+mod oidc;
+mod tasks;
 mod verify;
+
+pub use fulfil::{
+    Download, DownloadFormat, DsrSettings, FulfilInput, KIND_DSR_DOWNLOAD_EXPIRY,
+    RectificationItem, RestrictionChoice,
+};
+pub use oidc::RequestOidc;
+pub use tasks::{RecipientTaskPage, RecipientTaskView, TaskClose};
 
 pub(crate) use letters::PendingMail;
 use letters::receipt_mail;
@@ -69,6 +79,15 @@ struct CaseFile {
     refusal: Option<Refusal>,
     withdrawal_reason: Option<String>,
     unable_reason: Option<String>,
+    /// The download link of a completed access or portability request.
+    #[serde(default)]
+    download: Option<CaseDownload>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CaseDownload {
+    id: Uuid,
+    expires_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -330,6 +349,11 @@ impl Vault {
         if staff_reason.is_some() {
             self.require(who, Permission::RequestsManage)?;
         }
+        // Method (b): a signed token names and verifies the subject.
+        let oidc = match &input.id_token {
+            None => None,
+            Some(token) => Some(self.verify_request_token(token).await?),
+        };
         let deadlines = Deadlines::compute(received, ZONE)
             .map_err(|e| VaultError::field("received_at", "out_of_range", e.to_string()))?;
 
@@ -344,6 +368,11 @@ impl Vault {
             if subject.is_none() {
                 subject = found;
             }
+        }
+        if let Some(v) = &oidc {
+            // Only the verified identity links a subject: an unverified identifier in the
+            // same request must not.
+            subject = v.subject;
         }
 
         let id = new_id();
@@ -373,7 +402,14 @@ impl Vault {
         let email_for_letters = email.clone().filter(|_| !letters_suppressed);
         let mut mails = Vec::new();
         let mut verification = None;
-        let (state, action) = if let Some(reason) = staff_reason {
+        let (state, action) = if let Some(v) = &oidc {
+            case.verification = Some(CaseVerification {
+                method: "oidc".into(),
+                reason: Some(format!("token of {}", v.issuer)),
+                at: self.now(),
+            });
+            (State::InProgress, Action::Verify)
+        } else if let Some(reason) = staff_reason {
             case.verification = Some(CaseVerification {
                 method: "staff".into(),
                 reason: Some(reason),
@@ -438,6 +474,7 @@ impl Vault {
         let event = self.event(who, id, "receive", None, state);
         let jobs = self.reminder_job(id, &deadlines).into_iter().collect();
         let change = RequestChange {
+            download: None,
             row: row.clone(),
             expected_version: None,
             event,
@@ -633,6 +670,7 @@ impl Vault {
         let mut jobs = Vec::new();
         let mut verification = None;
         let mut clear = false;
+        let mut download = None;
         let mut row = l.row.clone();
         let email = l.case.email().map(str::to_owned);
         let (name, to) = match action {
@@ -712,24 +750,46 @@ impl Vault {
                 l.case.outcomes.sort_by_key(|o| o.right);
                 ("record_outcome", from)
             }
-            RequestAction::Complete => {
-                let missing: Vec<&str> = l
-                    .rights
-                    .iter()
-                    .filter(|r| !l.case.outcomes.iter().any(|o| o.right == **r))
-                    .map(|r| r.as_str())
-                    .collect();
-                if !missing.is_empty() && matches!(from, State::InProgress | State::Extended) {
-                    return Err(VaultError::field(
-                        "outcomes",
-                        "outcome_missing",
-                        format!("record an outcome for: {}", missing.join(", ")),
-                    ));
+            RequestAction::Complete {
+                rectifications,
+                restriction,
+                objection,
+            } => {
+                if !matches!(from, State::InProgress | State::Extended) {
+                    // The transition table gives the precise refusal.
+                    let to = dsr::transition(from, Action::Complete).map_err(transition_error)?;
+                    return Err(VaultError::Conflict(format!(
+                        "a request in state `{from}` cannot be completed (to `{to}`)"
+                    )));
                 }
+                let input = FulfilInput {
+                    rectifications: rectifications.clone(),
+                    restriction: *restriction,
+                    objection: objection.clone(),
+                };
+                self.check_fulfil_input(&l, &input)?;
+                let done = self.fulfil_rights(who, &l, &input).await?;
+                l.case.outcomes = done.outcomes;
                 let act = closing_action(&l.case.outcomes);
                 let to = dsr::transition(from, act).map_err(transition_error)?;
+                let sealed = self.seal_download(&l, done.artefacts, done.subject_left)?;
+                let mut extra = None;
+                if let Some((row, job, link, expires)) = sealed {
+                    l.case.download = Some(CaseDownload {
+                        id: row.id,
+                        expires_at: row.expires_at,
+                    });
+                    extra = Some(Self::download_lines(
+                        l.lang,
+                        &link,
+                        expires,
+                        row.max_downloads,
+                    ));
+                    jobs.push(job);
+                    download = Some(row);
+                }
                 if let Some(addr) = &email {
-                    mails.push(self.completion_mail(&l, addr, to));
+                    mails.push(self.completion_mail(&l, addr, to, extra.as_deref()));
                 }
                 ("complete", to)
             }
@@ -826,13 +886,14 @@ impl Vault {
                         dedup_key: None,
                     },
                     State::Completed | State::PartiallyRefused => {
-                        self.completion_mail(&l, addr, from)
+                        // The download link's token is not kept; a resent letter says so.
+                        self.completion_mail(&l, addr, from, None)
                     }
                     State::Refused => match &l.case.refusal {
                         Some(r) => {
                             self.refusal_mail(&l, addr, "refused", &r.reason, &r.legal_basis)
                         }
-                        None => self.completion_mail(&l, addr, from),
+                        None => self.completion_mail(&l, addr, from, None),
                     },
                     State::UnableToIdentify => self.refusal_mail(
                         &l,
@@ -868,6 +929,7 @@ impl Vault {
             json!({ "request": id, "from": from.as_str(), "to": to.as_str() }),
         )];
         let change = RequestChange {
+            download,
             event: self.event(who, id, name, Some(from), to),
             row: row.clone(),
             expected_version: Some(l.row.version),
@@ -885,7 +947,9 @@ impl Vault {
         self.view_of(&row)
     }
 
-    /// The reminder job: records that a deadline is near for an open request (idempotent).
+    /// The reminder job: mails the privacy team (the staff address, or the policy's
+    /// data-protection contact) through the outbox that a deadline is near for an open request,
+    /// and audits it. Idempotent: the mail's dedup key is the request and the deadline.
     pub async fn remind_request(&self, id: Uuid) -> VaultResult<()> {
         let row = match self.store.get_request(self.tenant, id).await {
             Ok(r) => r,
@@ -897,12 +961,22 @@ impl Vault {
             return Ok(());
         }
         let system = Principal::new(super::Actor::System, "system");
+        let m = self.reminder_mail(&row.reference, &row.due, view.days_left, id);
+        let msg = self.seal_mail(
+            &m.to,
+            m.template,
+            m.lang.as_str(),
+            m.params,
+            None,
+            m.dedup_key,
+        )?;
+        let queued = self.enqueue_mail(vec![msg]).await?;
         let entry = self.audit(
             &system,
             "dsr.reminder",
             row.subject_id,
             Some("compliance.dsr_handling"),
-            json!({ "request": id, "due": row.due, "days_left": view.days_left }),
+            json!({ "request": id, "due": row.due, "days_left": view.days_left, "mailed": queued }),
         );
         self.append_audit(vec![entry]).await
     }
@@ -980,6 +1054,13 @@ fn check_outcome(o: &Fulfilment, rights: &[Right]) -> VaultResult<Fulfilment> {
             "outcome.kept_until",
             "invalid_date",
             "expected YYYY-MM-DD",
+        ));
+    }
+    if o.letter.as_ref().is_some_and(|a| a.chars().count() > 4_000) {
+        errors.push(FieldError::new(
+            "outcome.letter",
+            "too_long",
+            "at most 4000 characters",
         ));
     }
     if o.artefact.as_ref().is_some_and(|a| a.chars().count() > 500) {

@@ -101,6 +101,14 @@ pub struct RequestInput {
     #[serde(default)]
     #[schema(max_length = 10000)]
     pub details: Option<String>,
+    /// Identity by a signed token (method (b)): an ID or access token of the user, from a
+    /// trusted OpenID Connect issuer, passed by the company's app the user is logged in to.
+    /// Signature, issuer, audience and expiry are checked; the token's `sub` names the subject
+    /// (by the configured identifier kind) and the request starts verified. The token is not
+    /// stored.
+    #[serde(default)]
+    #[schema(max_length = 16384)]
+    pub id_token: Option<String>,
 }
 
 impl std::fmt::Debug for RequestInput {
@@ -199,10 +207,15 @@ pub struct Fulfilment {
     #[serde(default)]
     #[schema(max_length = 500)]
     pub artefact: Option<String>,
+    /// What the closing letter says about this right (what was done, kept, notified); the
+    /// fulfilment writes it, staff may give it with a recorded outcome.
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    pub letter: Option<String>,
 }
 
 /// What staff can do with a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RequestAction {
     /// Identity confirmed by staff (method (c)); the reason is recorded.
@@ -214,9 +227,22 @@ pub enum RequestAction {
     Extend { months: u32, reason: String },
     /// Records the outcome of one right (replaces an earlier outcome of that right).
     RecordOutcome { outcome: Fulfilment },
-    /// Closes the request from the recorded outcomes: completed, partially refused or
-    /// refused. Every right needs an outcome.
-    Complete,
+    /// Fulfils every right whose outcome was not recorded by hand (access report and
+    /// portability package behind a download link, rectification, erasure with exceptions,
+    /// restriction, objection), then closes the request from the outcomes: completed,
+    /// partially refused or refused. The closing letter says what was done for each right.
+    Complete {
+        /// Corrections, for a rectification request (required unless its outcome was
+        /// recorded).
+        #[serde(default)]
+        rectifications: Vec<super::requests::RectificationItem>,
+        /// For a restriction request: `set` (default) or `lift` (the subject is told first).
+        #[serde(default)]
+        restriction: Option<super::requests::RestrictionChoice>,
+        /// For an objection request (required unless its outcome was recorded).
+        #[serde(default)]
+        objection: Option<super::ObjectionInput>,
+    },
     /// Refuses the whole request as manifestly unfounded or excessive (Art. 12(5)): a DPO
     /// decision (`requests.refuse`) with a written reason and legal basis.
     Refuse { reason: String, legal_basis: String },

@@ -122,6 +122,9 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("getRequest", &["admin", "dpo", "support"]),
     ("actOnRequest (extend)", &["admin", "dpo", "support"]),
     ("actOnRequest (refuse)", &["admin", "dpo"]),
+    // Art. 19 tasks: listed with `requests.read`, closed with `requests.manage` (both admin,
+    // dpo, support); closing is in dsr_fulfil::art19_tasks_*.
+    ("listRecipientTasks", &["admin", "dpo", "support"]),
 ];
 
 fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
@@ -278,6 +281,7 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
             ),
         ),
         "listRequests" => (Method::GET, "/v1/requests".into(), None),
+        "listRecipientTasks" => (Method::GET, "/v1/recipient-tasks".into(), None),
         "getRequest" => (Method::GET, format!("/v1/requests/{}", f.request), None),
         "actOnRequest (extend)" => (
             Method::POST,

@@ -46,6 +46,8 @@ pub struct Options {
     pub sqlite: bool,
     /// The vault's clock (default: the system clock); tests that move time pass a `FixedClock`.
     pub clock: Option<Arc<dyn vern_core::ids::Clock>>,
+    /// Enables the Helsinki GDPR API with these issuers and scopes.
+    pub gdpr_api: Option<vern_server::api::gdpr_api::GdprApiConfig>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -150,7 +152,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let vault = Arc::new(vault);
     // Every API test runs with the decision cache on, as `vern serve` does.
     tokio::spawn(vault.cache_poller());
-    let state = AppState::from_arc(vault.clone(), options.config.unwrap_or_default());
+    let mut state = AppState::from_arc(vault.clone(), options.config.unwrap_or_default());
+    if let Some(g) = options.gdpr_api {
+        state = state.with_gdpr_api(g);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -92,6 +92,9 @@ const SERVED: &[(&str, &str)] = &[
     ("post", "/v1/requests/{request_id}/actions"),
     ("get", "/v1/request-verifications/{token}"),
     ("post", "/v1/request-verifications/{token}"),
+    ("get", "/v1/public/downloads/{token}"),
+    ("get", "/v1/recipient-tasks"),
+    ("post", "/v1/recipient-tasks/{task_id}/close"),
 ];
 
 const UNAUTHENTICATED: &[&str] = &[
@@ -106,6 +109,8 @@ const UNAUTHENTICATED: &[&str] = &[
     "/.well-known/gpc.json",
     // The link in a verification mail is the credential (a POST checks the code).
     "/v1/request-verifications/{token}",
+    // The link in a closing letter is the credential for the artefacts.
+    "/v1/public/downloads/{token}",
 ];
 
 async fn spec(app: &crate::helpers::TestApp) -> Value {
@@ -160,7 +165,10 @@ async fn spec_and_router_agree() {
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let r = app.request(m, &concrete, None, None).await;
         if UNAUTHENTICATED.contains(&path.as_str()) {
-            if method == "get" {
+            if path.contains("/downloads/") {
+                // A download link is the credential: an unknown one is a 404.
+                problem(r, StatusCode::NOT_FOUND).await;
+            } else if method == "get" {
                 assert_eq!(r.status(), StatusCode::OK, "{method} {path}");
             } else {
                 // Public writes answer without a token (here: no body, so not 2xx).

@@ -352,10 +352,37 @@ async fn the_state_machine_refuses_invalid_transitions_over_http() {
         )
         .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    // Completion needs an outcome for every right.
-    let r = act(&app, &id, json!({"action": "complete"})).await;
+    // Completion fulfils a right whose outcome was not recorded (here: no subject matched, so
+    // the answer is that nothing is held); but a rectification of a known subject needs the
+    // corrections, and a bad input changes nothing.
+    app.create_subject(&crate::helpers::lead("known@example.com"))
+        .await;
+    let v = submit(
+        &app,
+        &app.admin_token,
+        &json!({"rights": ["rectification"], "lang": "en", "channel": "phone",
+                "identifiers": [{"kind": "email", "value": "known@example.com"}],
+                "staff_verification": "called back on the number on file"}),
+    )
+    .await;
+    let rid = id_of(&v);
+    let r = act(&app, &rid, json!({"action": "complete"})).await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(p["errors"][0]["code"], "outcome_missing");
+    assert_eq!(p["errors"][0]["code"], "rectification_missing");
+    let r = act(
+        &app,
+        &rid,
+        json!({"action": "complete", "objection": {"direct_marketing": true}}),
+    )
+    .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p.to_string().contains("right_not_requested"), "{p}");
+    let r = act(&app, &id, json!({"action": "complete"})).await;
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["state"], "completed");
+    // Closed: completing again is refused.
+    let r = act(&app, &id, json!({"action": "complete"})).await;
+    problem(r, StatusCode::CONFLICT).await;
 }
 
 #[tokio::test]

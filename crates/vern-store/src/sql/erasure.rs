@@ -38,12 +38,18 @@ impl ErasureStore for SqlStore {
         if exists.is_none() {
             return Err(crate::StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM identifiers WHERE tenant_id = $1 AND subject_id = $2")
-            .bind(t.clone())
-            .bind(s.clone())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        for sql in [
+            "DELETE FROM identifiers WHERE tenant_id = $1 AND subject_id = $2",
+            // Access reports and portability packages hold erased data.
+            "DELETE FROM dsr_downloads WHERE tenant_id = $1 AND subject_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(t.clone())
+                .bind(s.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         let keep: BTreeSet<Uuid> = keep.into_iter().collect();
         let ids = sqlx::query("SELECT id FROM records WHERE tenant_id = $1 AND subject_id = $2")
             .bind(t.clone())

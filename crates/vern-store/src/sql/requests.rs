@@ -14,8 +14,10 @@ use super::error::corrupt;
 use super::rows::{get, opt_uuid, uuid};
 use super::{SqlStore, db_err};
 use crate::jobs::JobRow;
+use crate::model::NewAuditEntry;
 use crate::requests::{
-    RequestChange, RequestEventRow, RequestFilter, RequestRow, RequestStore, VerificationRow,
+    DownloadRow, RecipientTaskRow, RequestChange, RequestEventRow, RequestFilter, RequestRow,
+    RequestStore, VerificationRow,
 };
 use crate::{StoreError, StoreResult};
 
@@ -90,6 +92,57 @@ fn verification(r: &AnyRow) -> StoreResult<VerificationRow> {
     })
 }
 
+macro_rules! download_cols {
+    () => {
+        "tenant_id, id, request_id, subject_id, token_hash, lang, html_ct, json_ct, csv_ct, \
+         zip_ct, expires_at, max_downloads, downloads, created_at"
+    };
+}
+macro_rules! task_cols {
+    () => {
+        "tenant_id, id, subject_id, request_id, action, recipient, categories, state, \
+         created_at, closed_at, closed_by, method"
+    };
+}
+
+fn download(r: &AnyRow) -> StoreResult<DownloadRow> {
+    Ok(DownloadRow {
+        tenant_id: uuid(r, "tenant_id")?,
+        id: uuid(r, "id")?,
+        request_id: uuid(r, "request_id")?,
+        subject_id: opt_uuid(r, "subject_id")?,
+        token_hash: get(r, "token_hash")?,
+        lang: get(r, "lang")?,
+        html_ct: get(r, "html_ct")?,
+        json_ct: get(r, "json_ct")?,
+        csv_ct: get(r, "csv_ct")?,
+        zip_ct: get(r, "zip_ct")?,
+        expires_at: get(r, "expires_at")?,
+        max_downloads: get(r, "max_downloads")?,
+        downloads: get(r, "downloads")?,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+fn task(r: &AnyRow) -> StoreResult<RecipientTaskRow> {
+    let categories: String = get(r, "categories")?;
+    Ok(RecipientTaskRow {
+        tenant_id: uuid(r, "tenant_id")?,
+        id: uuid(r, "id")?,
+        subject_id: uuid(r, "subject_id")?,
+        request_id: opt_uuid(r, "request_id")?,
+        action: get(r, "action")?,
+        recipient: get(r, "recipient")?,
+        categories: serde_json::from_str(&categories)
+            .map_err(|_| corrupt("recipient_tasks.categories"))?,
+        state: get(r, "state")?,
+        created_at: get(r, "created_at")?,
+        closed_at: get(r, "closed_at")?,
+        closed_by: get(r, "closed_by")?,
+        method: get(r, "method")?,
+    })
+}
+
 fn rights_json(row: &RequestRow) -> String {
     serde_json::to_string(&row.rights).unwrap_or_else(|_| "[]".into())
 }
@@ -141,6 +194,30 @@ async fn write_rest(conn: &mut AnyConnection, change: RequestChange) -> StoreRes
     }
     for job in &change.jobs {
         insert_job(conn, job).await?;
+    }
+    if let Some(d) = &change.download {
+        sqlx::query(concat!(
+            "INSERT INTO dsr_downloads (",
+            download_cols!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ))
+        .bind(d.tenant_id.as_bytes().as_slice())
+        .bind(d.id.as_bytes().as_slice())
+        .bind(d.request_id.as_bytes().as_slice())
+        .bind(d.subject_id.map(|s| s.as_bytes().to_vec()))
+        .bind(d.token_hash.as_slice())
+        .bind(d.lang.as_str())
+        .bind(d.html_ct.clone())
+        .bind(d.json_ct.clone())
+        .bind(d.csv_ct.clone())
+        .bind(d.zip_ct.clone())
+        .bind(d.expires_at)
+        .bind(d.max_downloads)
+        .bind(d.downloads)
+        .bind(d.created_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
     }
     super::outbox::insert_in(conn, &change.mail, change.event.at).await?;
     append_in(conn, change.audit).await
@@ -394,5 +471,178 @@ impl RequestStore for SqlStore {
             .await
             .map_err(db_err)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn take_download(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<DownloadRow>> {
+        let mut tx = self.begin(&self.data).await?;
+        let row = sqlx::query(concat!(
+            "UPDATE dsr_downloads SET downloads = downloads + 1 \
+             WHERE token_hash = $1 AND expires_at > $2 AND downloads < max_downloads \
+             RETURNING ",
+            download_cols!()
+        ))
+        .bind(token_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        row.as_ref().map(download).transpose()
+    }
+
+    async fn delete_download(&self, tenant: Uuid, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM dsr_downloads WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_bytes().as_slice())
+            .bind(id.as_bytes().as_slice())
+            .execute(&self.data.write)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_expired_downloads(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM dsr_downloads WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.data.write)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn downloads_of_subject(&self, tenant: Uuid, subject: Uuid) -> StoreResult<Vec<Uuid>> {
+        let rows =
+            sqlx::query("SELECT id FROM dsr_downloads WHERE tenant_id = $1 AND subject_id = $2")
+                .bind(tenant.as_bytes().as_slice())
+                .bind(subject.as_bytes().as_slice())
+                .fetch_all(&self.data.write)
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(|r| uuid(r, "id")).collect()
+    }
+
+    async fn insert_recipient_tasks(
+        &self,
+        tasks: Vec<RecipientTaskRow>,
+        audit: Vec<NewAuditEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(&self.data).await?;
+        for t in &tasks {
+            let categories = serde_json::to_string(&t.categories).unwrap_or_else(|_| "[]".into());
+            sqlx::query(concat!(
+                "INSERT INTO recipient_tasks (",
+                task_cols!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ))
+            .bind(t.tenant_id.as_bytes().as_slice())
+            .bind(t.id.as_bytes().as_slice())
+            .bind(t.subject_id.as_bytes().as_slice())
+            .bind(t.request_id.map(|r| r.as_bytes().to_vec()))
+            .bind(t.action.as_str())
+            .bind(t.recipient.as_str())
+            .bind(categories)
+            .bind(t.state.as_str())
+            .bind(t.created_at)
+            .bind(t.closed_at)
+            .bind(t.closed_by.as_deref())
+            .bind(t.method.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn list_recipient_tasks(
+        &self,
+        tenant: Uuid,
+        state: Option<String>,
+        after: Option<(i64, Uuid)>,
+        limit: u32,
+    ) -> StoreResult<Vec<RecipientTaskRow>> {
+        // Built from fixed text and numbered placeholders only.
+        let mut sql = format!(
+            "SELECT {} FROM recipient_tasks WHERE tenant_id = $1",
+            task_cols!()
+        );
+        let mut n = 1;
+        if state.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND state = ${n}"));
+        }
+        if after.is_some() {
+            sql.push_str(&format!(
+                " AND (created_at > ${a} OR (created_at = ${a} AND id > ${b}))",
+                a = n + 1,
+                b = n + 2
+            ));
+            n += 2;
+        }
+        sql.push_str(&format!(" ORDER BY created_at, id LIMIT ${}", n + 1));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(tenant.as_bytes().as_slice());
+        if let Some(s) = state {
+            q = q.bind(s);
+        }
+        if let Some((at, id)) = after {
+            q = q.bind(at).bind(id.as_bytes().to_vec());
+        }
+        q = q.bind(i64::from(limit));
+        let rows = q.fetch_all(&self.data.read).await.map_err(db_err)?;
+        rows.iter().map(task).collect()
+    }
+
+    async fn get_recipient_task(&self, tenant: Uuid, id: Uuid) -> StoreResult<RecipientTaskRow> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            task_cols!(),
+            " FROM recipient_tasks WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .fetch_one(&self.data.write)
+        .await
+        .map_err(db_err)?;
+        task(&row)
+    }
+
+    async fn close_recipient_task(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        closed_at: i64,
+        closed_by: &str,
+        method: &str,
+        audit: Vec<NewAuditEntry>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(&self.data).await?;
+        let done = sqlx::query(
+            "UPDATE recipient_tasks SET state = 'done', closed_at = $3, closed_by = $4, \
+             method = $5 WHERE tenant_id = $1 AND id = $2 AND state = 'open'",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .bind(closed_at)
+        .bind(closed_by.to_owned())
+        .bind(method.to_owned())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() != 1 {
+            let exists: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM recipient_tasks WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant.as_bytes().as_slice())
+            .bind(id.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            tx.rollback().await.map_err(db_err)?;
+            return Err(match exists {
+                Some(_) => StoreError::Conflict("the task is closed already".into()),
+                None => StoreError::NotFound,
+            });
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_err)
     }
 }

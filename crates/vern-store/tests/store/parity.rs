@@ -256,11 +256,11 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        38,
+        40,
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 35, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 38, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 32, "{:?}", postgres.triggers);
 
     assert_eq!(

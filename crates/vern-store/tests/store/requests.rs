@@ -35,6 +35,7 @@ fn change(id: Uuid, key: Option<&str>, digest: u8) -> RequestChange {
         version: 1,
     };
     RequestChange {
+        download: None,
         event: RequestEventRow {
             tenant_id: DEFAULT_TENANT,
             id: new_id(),

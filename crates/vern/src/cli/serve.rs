@@ -41,6 +41,31 @@ pub struct ServeArgs {
     /// Milliseconds between job-queue polls while the queue is idle.
     #[arg(long, env = "VERN_JOB_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub job_poll_ms: u64,
+    /// Days a download link in a closing letter (access report, portability package) works;
+    /// the artefacts are deleted when it expires.
+    #[arg(long, env = "VERN_DSR_DOWNLOAD_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=90))]
+    pub dsr_download_days: u16,
+    /// How many times a download link works (each format counts).
+    #[arg(long, env = "VERN_DSR_DOWNLOAD_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub dsr_download_limit: u16,
+    /// Where reminders of request deadlines are mailed; default: the policy's
+    /// `data_protection_contact.email`.
+    #[arg(long, env = "VERN_DSR_STAFF_ADDRESS", value_name = "EMAIL")]
+    pub dsr_staff_address: Option<String>,
+    /// Trusted OIDC issuer whose tokens verify a data-subject request's identity (the app a
+    /// user is logged in to passes `id_token` with the request).
+    #[arg(long, env = "VERN_REQUEST_OIDC_ISSUER", value_name = "URL")]
+    pub request_oidc_issuer: Option<String>,
+    /// Accepted audiences of those tokens (comma-separated).
+    #[arg(long, env = "VERN_REQUEST_OIDC_AUDIENCE", value_delimiter = ',')]
+    pub request_oidc_audience: Vec<String>,
+    /// The identifier kind under which subjects carry the issuer's `sub`.
+    #[arg(
+        long,
+        env = "VERN_REQUEST_OIDC_IDENTIFIER",
+        default_value = "external:app_login"
+    )]
+    pub request_oidc_identifier: String,
     /// Run no background jobs on this node (API only).
     #[arg(long)]
     pub no_jobs: bool,
@@ -152,6 +177,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     match std::env::var("VERN_PUBLIC_URL") {
         Ok(url) if !url.is_empty() => vault.set_public_url(&url),
         _ => vault.set_public_url(&format!("http://{local}")),
+    }
+    if let Some(a) = &args.dsr_staff_address {
+        anyhow::ensure!(
+            vern_server::mail::valid_address(a),
+            "--dsr-staff-address is not a valid mail address"
+        );
+    }
+    vault.set_dsr_settings(vern_server::vault::DsrSettings {
+        download_ttl: time::Duration::days(i64::from(args.dsr_download_days)),
+        download_limit: i64::from(args.dsr_download_limit),
+        staff_address: args.dsr_staff_address.clone(),
+    });
+    if let Some(issuer) = &args.request_oidc_issuer {
+        anyhow::ensure!(
+            !args.request_oidc_audience.is_empty(),
+            "--request-oidc-audience is required with --request-oidc-issuer"
+        );
+        let cfg = IssuerConfig::new(issuer.clone(), args.request_oidc_audience.clone());
+        let verifier = OidcVerifier::new(vec![cfg]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        vault.set_request_oidc(Some(vern_server::vault::RequestOidc {
+            verifier,
+            identifier_kind: args.request_oidc_identifier.clone(),
+        }));
     }
     let vault = Arc::new(vault);
     // Keeps this node's decision cache in step with every other node (ends with the vault).

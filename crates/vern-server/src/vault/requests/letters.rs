@@ -101,7 +101,15 @@ impl Vault {
         Ok(change)
     }
 
-    pub(super) fn completion_mail(&self, l: &Loaded, to: &str, state: State) -> PendingMail {
+    /// The closing letter: each right's outcome with what was done (the fulfilment's text),
+    /// reason, legal basis and end date; `download` is the text with the download link.
+    pub(super) fn completion_mail(
+        &self,
+        l: &Loaded,
+        to: &str,
+        state: State,
+        download: Option<&str>,
+    ) -> PendingMail {
         let (reason_w, basis_w, kept_w) = match l.lang {
             Lang::Nb => ("begrunnelse", "rettslig grunnlag", "oppbevares til"),
             Lang::En => ("reason", "legal basis", "kept until"),
@@ -125,9 +133,19 @@ impl Vault {
                 if let Some(k) = &o.kept_until {
                     line.push_str(&format!("\n  {kept_w}: {k}"));
                 }
+                if let Some(text) = &o.letter {
+                    for l in text.lines() {
+                        line.push_str(&format!("\n  {l}"));
+                    }
+                }
                 line
             })
             .collect();
+        let mut lines = lines;
+        if let Some(d) = download {
+            lines.push(String::new());
+            lines.push(d.to_owned());
+        }
         let policy = self.policy();
         let sa = &policy.raw.supervisory_authority;
         let template = if state == State::Completed {

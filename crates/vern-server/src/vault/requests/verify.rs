@@ -95,6 +95,7 @@ impl Vault {
                 row.version += 1;
                 row.updated_at = self.now();
                 let change = RequestChange {
+                    download: None,
                     event: self.event(
                         &system,
                         v.request_id,
@@ -141,6 +142,7 @@ impl Vault {
         row.version += 1;
         row.updated_at = self.now();
         let change = RequestChange {
+            download: None,
             event: self.event(&system, row.id, "verify", Some(l.state), to),
             row: row.clone(),
             expected_version: Some(l.row.version),

@@ -346,10 +346,17 @@ pub async fn request_action(
                     legal_basis: opt(&form.legal_basis),
                     kept_until: opt(&form.kept_until),
                     artefact: None,
+                    letter: None,
                 },
             }
         }
-        "complete" => RequestAction::Complete,
+        // Fulfils every right without a recorded outcome (the report behind a download link,
+        // erasure, …); rectification and objection need their outcome recorded first here.
+        "complete" => RequestAction::Complete {
+            rectifications: Vec::new(),
+            restriction: None,
+            objection: None,
+        },
         "refuse" => RequestAction::Refuse {
             reason,
             legal_basis: form.legal_basis.trim().to_owned(),

@@ -477,8 +477,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("act_complete", "Fullfør", "Complete"),
     (
         "complete_hint",
-        "Lukker forespørselen ut fra de registrerte utfallene og sender sluttbrevet.",
-        "Closes the request from the recorded outcomes and sends the closing letter.",
+        "Oppfyller hver rettighet uten registrert utfall (innsynsrapport og dataportabilitet bak en lenke som utløper, sletting, begrensning), lukker forespørselen og sender sluttbrevet. Retting og protest trenger utfall registrert først.",
+        "Fulfils every right without a recorded outcome (access report and portability package behind an expiring link, erasure, restriction), closes the request and sends the closing letter. Rectification and objection need their outcome recorded first.",
     ),
     (
         "act_refuse",

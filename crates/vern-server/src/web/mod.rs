@@ -510,6 +510,10 @@ impl Ctx {
             VaultError::RateLimited(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, self.t("err_rate").to_owned())
             }
+            VaultError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                self.t("err_internal").to_owned(),
+            ),
             VaultError::Internal(m) => {
                 tracing::error!(error = %m, "a web page failed");
                 (

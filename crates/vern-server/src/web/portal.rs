@@ -246,6 +246,7 @@ pub async fn rights_submit(
         channel: Channel::Web,
         received_at: None,
         staff_verification: None,
+        id_token: None,
         details: (!details.is_empty()).then(|| details.to_owned()),
     };
     let who = state.vault().portal_principal().map_err(|e| ctx.fail(e))?;

@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod oidc;
 pub mod openapi;
 pub mod vault;
+pub mod web;
 pub mod zip;
 
 use std::future::Future;
@@ -64,6 +65,8 @@ pub struct AppState {
     metrics: PrometheusHandle,
     /// The Helsinki GDPR API's trusted issuers and scopes; `None`: every call is 401.
     gdpr_api: Option<Arc<api::gdpr_api::GdprApiConfig>>,
+    /// The portal's and console's sessions and login links.
+    web: Arc<web::WebState>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: metrics::handle(),
             gdpr_api: None,
+            web: Arc::new(web::WebState::default()),
         }
     }
 
@@ -95,6 +99,10 @@ impl AppState {
         &self.vault
     }
 
+    pub fn web(&self) -> &web::WebState {
+        &self.web
+    }
+
     pub fn config(&self) -> &ServerConfig {
         &self.config
     }
@@ -107,6 +115,7 @@ pub fn router(state: AppState) -> Router {
     let doc_json = api::health::OpenApiJson(Arc::new(doc.to_string()));
     let config = state.config.clone();
     routes
+        .merge(web::router())
         .fallback(middleware::not_found)
         .with_state(state)
         .layer(axum::Extension(doc_json))

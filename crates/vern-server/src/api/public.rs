@@ -49,7 +49,7 @@ pub enum Lang {
     En,
 }
 
-fn entries(state: &AppState, lang: &str) -> Vec<SubprocessorEntry> {
+pub(crate) fn entries(state: &AppState, lang: &str) -> Vec<SubprocessorEntry> {
     let current = state.vault().policy();
     let today = state.vault().clock().now().date();
     let mut out = processors(&current, lang, today, None);

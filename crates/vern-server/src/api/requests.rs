@@ -211,20 +211,15 @@ pub async fn act_on_request(
     security(),
 )]
 pub async fn verification_page(
+    ctx: crate::web::Ctx,
     ApiPath(path): ApiPath<TokenPathParam>,
 ) -> Result<Response, ApiError> {
     path.check()?;
-    let token = html_escape(&path.token);
-    let page = format!(
-        "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\">\
-         <title>Bekreft forespørselen / Confirm your request</title></head><body>\
-         <h1>Bekreft forespørselen / Confirm your request</h1>\
-         <form method=\"post\" action=\"/v1/request-verifications/{token}\">\
-         <label>Kode fra e-posten / Code from the email \
-         <input name=\"code\" inputmode=\"numeric\" pattern=\"[0-9]{{6}}\" maxlength=\"6\" required></label>\
-         <button type=\"submit\">OK</button></form></body></html>"
-    );
-    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response())
+    // The portal's page, in the person's language, with its CSRF token and security headers.
+    let mut r = crate::web::portal::confirm_page(&ctx, &path.token, None);
+    crate::web::secure_headers(r.headers_mut());
+    crate::web::issue_csrf(&mut r, &ctx);
+    Ok(r)
 }
 
 /// Confirms the requester's identity with the code from the mail (JSON or an HTML form

@@ -108,6 +108,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         "nb",
         include_str!("templates/dsr_reminder.nb.txt"),
     ),
+    (
+        "portal_login",
+        "en",
+        include_str!("templates/portal_login.en.txt"),
+    ),
+    (
+        "portal_login",
+        "nb",
+        include_str!("templates/portal_login.nb.txt"),
+    ),
 ];
 
 /// The languages every template exists in.

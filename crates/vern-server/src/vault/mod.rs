@@ -41,6 +41,7 @@ mod subjects;
 mod subprocessors;
 mod tokens;
 pub mod types;
+mod web;
 
 use std::sync::Arc;
 
@@ -79,6 +80,7 @@ pub use requests_types::*;
 pub use retention::SWEEP_BATCH;
 pub use retention_types::*;
 pub use types::*;
+pub use web::AuditEntryView;
 
 /// Name of the blind-index key in the key store's keyring.
 pub const BLIND_INDEX_KEYRING_ENTRY: &str = "blind_index";

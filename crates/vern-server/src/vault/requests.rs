@@ -193,7 +193,7 @@ impl Vault {
         Deadlines::restore(received, due).map_err(|e| VaultError::Internal(e.to_string()))
     }
 
-    fn view_of(&self, row: &RequestRow) -> VaultResult<RequestView> {
+    pub(super) fn view_of(&self, row: &RequestRow) -> VaultResult<RequestView> {
         let state =
             State::parse(&row.state).ok_or_else(|| VaultError::Internal("stored state".into()))?;
         let d = self.deadlines_of(row)?;

@@ -23,6 +23,9 @@ pub enum Actor {
     /// A data subject through the Helsinki GDPR API, authenticated by an OIDC token (the
     /// subject id is in the audit entry's `subject_id`).
     GdprApi,
+    /// A person using the self-service portal after proving control of an email address (the
+    /// subject id is in the audit entry's `subject_id`).
+    Portal,
 }
 
 impl std::fmt::Display for Actor {
@@ -32,6 +35,7 @@ impl std::fmt::Display for Actor {
             Actor::Cli => f.write_str("cli"),
             Actor::System => f.write_str("system"),
             Actor::GdprApi => f.write_str("gdpr-api"),
+            Actor::Portal => f.write_str("portal"),
         }
     }
 }

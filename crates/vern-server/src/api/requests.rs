@@ -390,15 +390,15 @@ pub async fn get_download(
         d.content,
     )
         .into_response();
-    if let Some(name) = disposition {
-        if let Ok(v) = header::HeaderValue::from_str(&format!(
+    if let Some(name) = disposition
+        && let Ok(v) = header::HeaderValue::from_str(&format!(
             "attachment; filename=\"{}-{name}\"",
             d.request_id
-        )) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_DISPOSITION, v);
-        }
+        ))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
 }

@@ -245,7 +245,7 @@ impl Vault {
         l: &Loaded,
         input: &FulfilInput,
     ) -> VaultResult<Fulfilled> {
-        let acting = self.admin_principal(who.actor.clone())?;
+        let acting = self.admin_principal(who.actor)?;
         let lang = l.lang;
         let recorded = |r: Right| l.case.outcomes.iter().find(|o| o.right == r).cloned();
         let mut outcomes: Vec<Fulfilment> = Vec::new();

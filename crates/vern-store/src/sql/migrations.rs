@@ -52,6 +52,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0009", 9, "policy_versions"),
     embed!("sqlite", "0010", 10, "requests"),
     embed!("sqlite", "0011", 11, "partial_erasures"),
+    embed!("sqlite", "0015", 15, "decision_log"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
@@ -65,6 +66,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0009", 9, "policy_versions"),
     embed!("postgres", "0010", 10, "requests"),
     embed!("postgres", "0011", 11, "partial_erasures"),
+    embed!("postgres", "0015", 15, "decision_log"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
 pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];

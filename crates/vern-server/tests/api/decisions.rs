@@ -500,7 +500,7 @@ async fn every_decision_is_found_by_its_id_with_its_reason() {
         );
     }
 
-    // Unknown ids are 404; a malformed one is 400; other roles than audit readers get 403.
+    // Unknown ids are 404; a malformed one is 422; other roles than audit readers get 403.
     let unknown = "01936f5e-0000-7000-8000-000000000000";
     let r = app
         .get(&app.admin_token, &format!("/v1/decisions/{unknown}"))
@@ -518,7 +518,7 @@ async fn every_decision_is_found_by_its_id_with_its_reason() {
         .await;
     problem(r, StatusCode::NOT_FOUND).await;
     let r = app.get(&app.admin_token, "/v1/decisions/nope").await;
-    problem(r, StatusCode::BAD_REQUEST).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     let marketing = app.token("marketing").await;
     let r = app
         .get(

@@ -103,6 +103,10 @@ impl AppState {
         &self.web
     }
 
+    pub fn vault_arc(&self) -> Arc<Vault> {
+        self.vault.clone()
+    }
+
     pub fn config(&self) -> &ServerConfig {
         &self.config
     }
@@ -148,10 +152,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let vault = state.vault_arc();
     let app = router(state);
     // With the peer address, so consent proof can keep the (truncated) client IP.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // The decision log is written behind the answers: write what is pending before leaving.
+    if let Err(e) = vault.flush_decisions().await {
+        tracing::warn!(error = %e, "decision log: pending decisions not written at shutdown");
+    }
+    served
 }

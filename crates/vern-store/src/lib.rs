@@ -15,12 +15,14 @@
 //!   from the URL ([`Backend`]); its docs say what it guarantees (durability, locking).
 //! - [`audit_chain`]: the audit log's hash chain as pure functions, for verifying exports.
 //! - [`consent`]: the consent ledger (hash-chained), objections, restriction, suppression.
+//! - [`decision_log`]: the decision audit, blocks of compact decisions.
 //! - [`events`]: behavioural events admitted for profiling, and drop counts.
 //! - `testsuite` (feature `testsuite`): the conformance scenarios every `Store` must pass.
 
 pub mod audit_chain;
 pub mod changes;
 pub mod consent;
+pub mod decision_log;
 pub mod disclosures;
 pub mod erasure;
 pub mod events;
@@ -38,6 +40,7 @@ pub mod testsuite;
 pub use audit_chain::{BreakReason, ChainBreak};
 pub use changes::{ChangeLog, SubjectChange};
 pub use consent::ConsentStore;
+pub use decision_log::{DecisionBlockRow, DecisionLogStore};
 pub use disclosures::{DisclosureRow, DisclosureStore};
 pub use erasure::{ErasureStore, PartialErasure};
 pub use events::EventStore;

@@ -5,13 +5,19 @@ use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::UtoipaMethodRouter;
+use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError, ProblemKind};
-use crate::json::{ApiJson, data_error, parse_json};
-use crate::vault::{DecisionRequest, DecisionView};
+use crate::json::{ApiJson, ApiPath, data_error};
+use crate::vault::{
+    BulkDecisions, BulkItem, DecisionRecord, DecisionRequest, DecisionView, VaultError, par_chunks,
+};
 
 /// Decides one request against the policy and the subject's consents, objections,
 /// restriction and the suppression list.
@@ -62,7 +68,7 @@ pub async fn decide_bulk(
     State(state): State<AppState>,
     Caller(who): Caller,
     req: Request,
-) -> Result<ApiJson<Vec<DecisionView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let ndjson = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -74,35 +80,131 @@ pub async fn decide_bulk(
             "the request body could not be read whole; send fewer recipients per call",
         )
     })?;
-    let reqs = if ndjson {
+    let items = if ndjson {
         parse_ndjson(&body)?
     } else {
         parse_array(&body)?
     };
-    Ok(ApiJson(state.vault().decide_bulk(&who, &reqs).await?))
+    let decided = state.vault().decide_bulk_items(&who, &items).await?;
+    drop(items);
+    let json = write_decisions(&decided)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
-/// One request per non-empty line; a bad line is named by its index.
-fn parse_ndjson(body: &[u8]) -> Result<Vec<DecisionRequest>, ApiError> {
+/// The answers as a JSON array, written directly (on every core, chunk by chunk): the same
+/// document `serde_json` makes of `Vec<DecisionView>`, without a `String` per field.
+fn write_decisions(d: &BulkDecisions) -> Result<Vec<u8>, ApiError> {
+    // A content hash is plain hex, but it is escaped like any string to be safe.
+    let version = serde_json::to_string(&d.policy_version)
+        .map_err(|e| ApiError::from(VaultError::Internal(e.to_string())))?;
+    let parts = par_chunks(&d.chunks, |_, chunks| {
+        let mut out = Vec::new();
+        for c in chunks {
+            out.reserve(c.items.len() * (150 + version.len()));
+            let mut uuid = Uuid::encode_buffer();
+            for (i, item) in c.items.iter().enumerate() {
+                out.extend_from_slice(b"{\"allowed\":");
+                out.extend_from_slice(if item.allowed { b"true" } else { b"false" });
+                out.extend_from_slice(b",\"basis\":");
+                match item.basis {
+                    Some(b) => push_code(&mut out, b),
+                    None => out.extend_from_slice(b"null"),
+                }
+                out.extend_from_slice(b",\"reason\":");
+                push_code(&mut out, item.reason);
+                out.extend_from_slice(b",\"policy_version\":");
+                out.extend_from_slice(version.as_bytes());
+                out.extend_from_slice(b",\"decision_id\":\"");
+                out.extend_from_slice(
+                    c.decision_id(i)
+                        .hyphenated()
+                        .encode_lower(&mut uuid)
+                        .as_bytes(),
+                );
+                out.push(b'"');
+                if let Some(s) = item.subject {
+                    out.extend_from_slice(b",\"subject_id\":\"");
+                    out.extend_from_slice(s.hyphenated().encode_lower(&mut uuid).as_bytes());
+                    out.push(b'"');
+                }
+                out.extend_from_slice(b"},");
+            }
+        }
+        out
+    })
+    .map_err(ApiError::from)?;
+    let mut json = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 2);
+    json.push(b'[');
+    for p in &parts {
+        json.extend_from_slice(p);
+    }
+    // Every item ended with a comma; the last one closes the array instead.
+    if json.last() == Some(&b',') {
+        json.pop();
+    }
+    json.push(b']');
+    Ok(json)
+}
+
+/// A reason or basis code: `snake_case` ASCII by construction, escaped anyway if not.
+fn push_code(out: &mut Vec<u8>, code: &str) {
+    if code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+    {
+        out.push(b'"');
+        out.extend_from_slice(code.as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(
+            serde_json::to_string(code)
+                .unwrap_or_else(|_| "\"\"".to_owned())
+                .as_bytes(),
+        );
+    }
+}
+
+/// One request per non-empty line; a bad line is named by its index. Large bodies are
+/// parsed on every core, split at line ends.
+fn parse_ndjson(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::malformed("the request body is not valid UTF-8"))?;
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, line)| {
-            parse_json(line.as_bytes()).map_err(|_| {
-                ApiError::validation(vec![FieldError::new(
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let parts = par_chunks(&lines, |offset, chunk| {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, line)| parse_line(line).ok_or(offset + i))
+            .collect::<Result<Vec<_>, usize>>()
+    })
+    .map_err(ApiError::from)?;
+    let mut items = Vec::with_capacity(lines.len());
+    for part in parts {
+        match part {
+            Ok(p) => items.extend(p),
+            Err(i) => {
+                return Err(ApiError::validation(vec![FieldError::new(
                     format!("[{i}]"),
                     "invalid_line",
                     "this line is not a valid decision request",
-                )])
-            })
-        })
-        .collect()
+                )]));
+            }
+        }
+    }
+    Ok(items)
 }
 
-/// A JSON array of requests. (The shared body parser takes objects only, by design.)
-fn parse_array(body: &[u8]) -> Result<Vec<DecisionRequest>, ApiError> {
+/// One NDJSON line: a JSON object and nothing after it.
+fn parse_line(line: &str) -> Option<BulkItem<'_>> {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_str(line).ok()
+}
+
+/// A JSON array of requests. (The shared body parser takes objects only, by design.) Parsed
+/// without bookkeeping first; only a body that fails is parsed again for the error's path.
+fn parse_array(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
         return Err(ApiError::validation(vec![FieldError::new(
             "body",
@@ -110,12 +212,49 @@ fn parse_array(body: &[u8]) -> Result<Vec<DecisionRequest>, ApiError> {
             "expected a JSON array of decision requests",
         )]));
     }
+    if let Ok(items) = serde_json::from_slice::<Vec<BulkItem<'_>>>(body) {
+        return Ok(items);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let reqs: Vec<DecisionRequest> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let reqs: Vec<BulkItem<'_>> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         ApiError::validation(vec![data_error(&field, &e.into_inner().to_string())])
     })?;
     de.end()
         .map_err(|_| ApiError::malformed("the request body has data after the JSON value"))?;
     Ok(reqs)
+}
+
+/// A decision by its id, from the decision audit: what was asked (the subject, or the kind of
+/// identifier asked by), the answer, its reason and the policy version. Needs `audit.read`.
+#[utoipa::path(
+    get,
+    path = "/v1/decisions/{decision_id}",
+    tag = "decisions",
+    operation_id = "getDecision",
+    params(DecisionPath),
+    responses(
+        (status = 200, description = "The decision as recorded", body = DecisionRecord),
+        (status = 404, description = "No decision with this id (or not written yet by the node that made it)"),
+    ),
+)]
+pub async fn get_decision(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(path): ApiPath<DecisionPath>,
+) -> Result<ApiJson<DecisionRecord>, ApiError> {
+    Ok(ApiJson(
+        state
+            .vault()
+            .decision_record(&who, path.decision_id)
+            .await?,
+    ))
+}
+
+/// `/v1/decisions/{decision_id}`
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DecisionPath {
+    /// The `decision_id` a decision answered with.
+    pub decision_id: Uuid,
 }

@@ -101,6 +101,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
             requests::verify_request
         ))
         .routes(routes!(decisions::decide))
+        .routes(routes!(decisions::get_decision))
         .routes(routes!(events::ingest_events))
         .routes(routes!(events::event_drops))
         .routes(routes!(events::get_profile))

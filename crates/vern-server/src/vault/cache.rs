@@ -65,6 +65,26 @@ pub(crate) struct HashEntry {
     pub suppressed: bool,
 }
 
+/// One lookup of [`DecisionCache::probe_many`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Probe<'k> {
+    Subject(Uuid),
+    /// A cache key made by [`hash_key`].
+    Hash(&'k [u8]),
+}
+
+/// What [`DecisionCache::probe_many`] found.
+#[derive(Debug, Clone)]
+pub(crate) enum Found {
+    Subject(Uuid, Arc<SubjectEntry>),
+    /// A blind index of nobody known, and whether it is suppressed.
+    Nobody {
+        suppressed: bool,
+    },
+    /// Not cached (or the cache is not trusted now): read the database.
+    Miss,
+}
+
 /// The cache key of a blind index of `kind`.
 pub(crate) fn hash_key(kind: &str, hash: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(kind.len() + 1 + hash.len());
@@ -97,12 +117,16 @@ impl<K: Eq + Hash + Clone, V: Clone> TwoGen<K, V> {
         }
     }
 
-    fn get(&mut self, k: &K) -> Option<V> {
+    fn get<Q>(&mut self, k: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         if let Some(v) = self.young.get(k) {
             return Some(v.clone());
         }
         let v = self.old.remove(k)?;
-        self.insert(k.clone(), v.clone());
+        self.insert(k.to_owned(), v.clone());
         Some(v)
     }
 
@@ -246,9 +270,54 @@ impl DecisionCache {
         if !self.trusted() {
             return None;
         }
-        let hit = self.lock().hashes.get(&key.to_vec());
+        let hit = self.lock().hashes.get(key);
         self.count(hit.is_some());
         hit
+    }
+
+    /// Looks up many subjects and blind indexes under one lock (the bulk path): `out[i]`
+    /// answers `probes[i]`. An index naming a subject answers only with that subject's entry.
+    pub(crate) fn probe_many(&self, probes: &[Probe<'_>], out: &mut Vec<Found>) {
+        out.clear();
+        if !self.trusted() {
+            out.resize(probes.len(), Found::Miss);
+            self.misses
+                .fetch_add(probes.len() as u64, Ordering::Relaxed);
+            return;
+        }
+        let mut hits = 0u64;
+        {
+            let mut inner = self.lock();
+            for p in probes {
+                let subject = match *p {
+                    Probe::Subject(id) => Some(id),
+                    Probe::Hash(key) => match inner.hashes.get(key) {
+                        None => None,
+                        Some(HashEntry {
+                            subject: None,
+                            suppressed,
+                        }) => {
+                            hits += 1;
+                            out.push(Found::Nobody { suppressed });
+                            continue;
+                        }
+                        Some(HashEntry {
+                            subject: Some(id), ..
+                        }) => Some(id),
+                    },
+                };
+                let found = subject
+                    .and_then(|id| inner.subjects.get(&id).map(|e| Found::Subject(id, e)))
+                    .unwrap_or(Found::Miss);
+                if !matches!(found, Found::Miss) {
+                    hits += 1;
+                }
+                out.push(found);
+            }
+        }
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses
+            .fetch_add(probes.len() as u64 - hits, Ordering::Relaxed);
     }
 
     pub(crate) fn token(&self, hash: &[u8]) -> Option<Principal> {

@@ -89,6 +89,13 @@ struct Body {
     topic: Option<String>,
 }
 
+/// [`Body`] borrowed, for sealing without copying the strings.
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    kind: &'a str,
+    topic: Option<&'a str>,
+}
+
 impl Vault {
     /// Decides every event at the door and stores the admitted ones. See the module docs.
     pub async fn ingest_events(
@@ -129,26 +136,47 @@ impl Vault {
             dropped.insert(GPC.to_owned(), batch.events.len() as u64);
         } else {
             let now = self.now();
-            // Decisions and keys per subject, once per batch.
+            let policy = self.policy();
+            // Decisions and keys per subject, once per batch; the keys in one key-store query.
             let mut subjects: HashMap<
                 Uuid,
                 Option<(std::sync::Arc<super::cache::SubjectEntry>, SubjectKey)>,
             > = HashMap::new();
+            let mut entries = Vec::new();
             for e in &batch.events {
                 if let Entry::Vacant(slot) = subjects.entry(e.subject_id) {
-                    let loaded = match self.subject_entry(e.subject_id).await {
-                        Ok(ctx) => Some((ctx, self.subject_key(e.subject_id).await?)),
-                        Err(VaultError::NotFound(_)) => None,
+                    slot.insert(None);
+                    match self.subject_entry(e.subject_id).await {
+                        Ok(ctx) => entries.push((e.subject_id, ctx)),
+                        Err(VaultError::NotFound(_)) => {}
                         Err(other) => return Err(other),
-                    };
-                    slot.insert(loaded);
+                    }
                 }
+            }
+            let ids: Vec<Uuid> = entries.iter().map(|(id, _)| *id).collect();
+            let mut keys: HashMap<Uuid, SubjectKey> = HashMap::with_capacity(ids.len());
+            for row in self
+                .store
+                .subject_keys_of(self.tenant, &ids)
+                .await
+                .map_err(VaultError::store("subject"))?
+            {
+                keys.insert(row.subject_id, self.unwrap_subject_key(&row)?);
+            }
+            for (id, ctx) in entries {
+                // A subject without a key is being erased: its events are dropped as unknown.
+                if let Some(key) = keys.remove(&id) {
+                    subjects.insert(id, Some((ctx, key)));
+                }
+            }
+            let mut body = Vec::with_capacity(128);
+            for e in &batch.events {
                 let Some(Some((sc, key))) = subjects.get(&e.subject_id) else {
                     *dropped.entry("unknown_subject".into()).or_default() += 1;
                     continue;
                 };
                 let d = decision::decide(
-                    &self.policy(),
+                    &policy,
                     &DecisionInput {
                         purpose: &batch.purpose,
                         channel: e.channel.as_deref(),
@@ -167,10 +195,14 @@ impl Vault {
                     continue;
                 }
                 let id = new_id();
-                let body = serde_json::to_vec(&Body {
-                    kind: e.kind.clone(),
-                    topic: e.topic.clone(),
-                })
+                body.clear();
+                serde_json::to_writer(
+                    &mut body,
+                    &BodyRef {
+                        kind: &e.kind,
+                        topic: e.topic.as_deref(),
+                    },
+                )
                 .map_err(|err| VaultError::Internal(err.to_string()))?;
                 rows.push(EventRow {
                     tenant_id: self.tenant,

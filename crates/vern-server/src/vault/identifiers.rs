@@ -21,9 +21,19 @@ impl Vault {
         prefix: &str,
         input: &IdentifierInput,
     ) -> Result<(String, String), FieldError> {
-        let kind = IdentifierKind::parse(&input.kind)
+        self.normalise_kind_value(prefix, &input.kind, &input.value)
+    }
+
+    /// [`Self::normalise_identifier`] of a borrowed kind and value.
+    pub(crate) fn normalise_kind_value(
+        &self,
+        prefix: &str,
+        kind: &str,
+        value: &str,
+    ) -> Result<(String, String), FieldError> {
+        let kind = IdentifierKind::parse(kind)
             .map_err(|e| FieldError::new(join(prefix, "kind"), e.code(), e.to_string()))?;
-        let value = normalise(&kind, &input.value)
+        let value = normalise(&kind, value)
             .map_err(|e| FieldError::new(join(prefix, "value"), e.code(), e.to_string()))?;
         Ok((kind.as_str().into_owned(), value))
     }

@@ -16,6 +16,7 @@ mod access_report;
 pub mod cache;
 mod consent;
 mod consent_types;
+mod decision_log;
 mod decisions;
 mod disclosures;
 mod erasure;
@@ -60,7 +61,11 @@ use crate::error::FieldError;
 pub use access_report::*;
 pub use consent::ExpirySweep;
 pub use consent_types::*;
-pub use decisions::MAX_BULK_DECISIONS;
+pub use decision_log::{DecisionRecord, split_decision_id};
+pub(crate) use decisions::par_chunks;
+pub use decisions::{
+    BodyStr, BulkDecisions, BulkIdentifier, BulkItem, Decided, DecidedChunk, MAX_BULK_DECISIONS,
+};
 pub use disclosures::{DisclosureInput, DisclosureReceipt, DisclosureView, LegalDecisionInput};
 pub use erasure::{ERASURE_REQUEST_RULE, ErasureOutcome, KeptItem, RecipientToNotify};
 pub use events::{EventBatch, EventInput, IngestSummary, MAX_EVENTS_PER_BATCH, ProfileView};
@@ -168,6 +173,8 @@ pub struct Vault {
     request_oidc: std::sync::RwLock<Option<Arc<requests::RequestOidc>>>,
     /// Decision state per subject; answers only while [`Vault::cache_poller`] keeps it fresh.
     cache: Arc<cache::DecisionCache>,
+    /// Decisions made on this node, written behind the answers (decision 0017).
+    decision_log: Arc<decision_log::DecisionLog>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -246,6 +253,7 @@ impl Vault {
             dsr_settings: std::sync::RwLock::new(requests::DsrSettings::default()),
             request_oidc: std::sync::RwLock::new(None),
             cache: Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY)),
+            decision_log: Arc::new(decision_log::DecisionLog::new()),
         })
     }
 
@@ -265,6 +273,7 @@ impl Vault {
     pub fn with_tenant(mut self, tenant: Uuid) -> Self {
         self.tenant = tenant;
         self.cache = Arc::new(cache::DecisionCache::new(cache::DEFAULT_CAPACITY));
+        self.decision_log = Arc::new(decision_log::DecisionLog::new());
         self
     }
 
@@ -363,6 +372,12 @@ impl Vault {
             .get_subject_key(self.tenant, subject)
             .await
             .map_err(VaultError::store("subject"))?;
+        self.unwrap_subject_key(&row)
+    }
+
+    /// Unwraps a stored subject key with the master key that wrapped it.
+    pub(crate) fn unwrap_subject_key(&self, row: &SubjectKeyRow) -> VaultResult<SubjectKey> {
+        let subject = row.subject_id;
         let master = self.master_for(&row.kek_id).ok_or_else(|| {
             VaultError::Internal(format!(
                 "the key of subject {subject} is wrapped by an unknown master key"

@@ -17,6 +17,8 @@ struct Fixture {
     token: String,
     /// A data-subject request in progress (verified by staff at entry).
     request: String,
+    /// A decision about the subject (in the decision audit).
+    decision: String,
 }
 
 async fn fixture(app: &TestApp, n: usize) -> Fixture {
@@ -45,12 +47,25 @@ async fn fixture(app: &TestApp, n: usize) -> Fixture {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let request = id_of(&r.json::<Value>().await.unwrap());
+    let r = app
+        .post(
+            &app.admin_token,
+            "/v1/decisions",
+            &json!({"subject_id": subject, "purpose": "marketing.send", "channel": "email"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let decision = r.json::<Value>().await.unwrap()["decision_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Fixture {
         subject,
         record,
         identifier,
         token,
         request,
+        decision,
     }
 }
 
@@ -95,6 +110,8 @@ const MATRIX: &[(&str, &[&str])] = &[
     ("listTokens", &["admin"]),
     ("revokeToken", &["admin"]),
     ("verifyAudit", &["admin", "dpo"]),
+    // The decision audit: `audit.read`.
+    ("getDecision", &["admin", "dpo"]),
     ("expireConsents", ALL),
     // `disclosures.write`: admin, dpo, service; to an authority also `disclosures.approve`.
     (
@@ -213,6 +230,7 @@ fn call(op: &str, f: &Fixture, n: usize) -> (Method, String, Option<Value>) {
         "listTokens" => (Method::GET, "/v1/tokens".into(), None),
         "revokeToken" => (Method::DELETE, format!("/v1/tokens/{}", f.token), None),
         "verifyAudit" => (Method::GET, "/v1/audit/verify".into(), None),
+        "getDecision" => (Method::GET, format!("/v1/decisions/{}", f.decision), None),
         "expireConsents" => (Method::POST, "/v1/consents/expire".into(), None),
         "recordDisclosure (group company)" => (
             Method::POST,

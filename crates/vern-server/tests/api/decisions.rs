@@ -317,3 +317,244 @@ async fn an_unknown_subject_id_is_a_denial_not_an_error() {
     );
     assert_eq!(v[1]["reason"], "no_consent");
 }
+
+/// A bulk call large enough to be decided on several threads, asked twice (the second time
+/// from the cache), answers exactly as single decisions do, in order, with unique ids.
+#[tokio::test]
+async fn a_large_bulk_call_answers_like_single_decisions() {
+    let app = spawn_app().await;
+    let mut subjects = Vec::new();
+    for i in 0..12 {
+        let s = id_of(
+            &app.create_subject(&lead(&format!("bulk{i}@example.com")))
+                .await,
+        );
+        if i % 3 == 0 {
+            consent(&app, &s, grant("marketing_email", None)).await;
+        }
+        subjects.push(s);
+    }
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{}/objections", subjects[1]),
+            &json!({"direct_marketing": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // By id, by email (known, unknown, a role address), and an id of nobody.
+    let nobody = "01936f5e-0000-7000-8000-00000000dead";
+    // Item i is item i % 60: the first 60 are asked one by one for the expected answers.
+    let item = |i: usize| {
+        let j = i % 60;
+        match j % 5 {
+            0 => json!({"subject_id": subjects[j % 12], "purpose": "marketing.send",
+                        "channel": "email", "message_class": "newsletter"}),
+            1 => newsletter_to(&format!("Bulk{}@Example.com", j % 12)),
+            2 => newsletter_to(&format!("stranger{}@example.com", j % 7)),
+            3 => newsletter_to("post@firma.example"),
+            _ => json!({"subject_id": nobody, "purpose": "support"}),
+        }
+    };
+    let reqs: Vec<Value> = (0..9000).map(item).collect();
+    let mut expected = Vec::new();
+    for r in reqs.iter().take(60) {
+        let d = decide(&app, r).await;
+        expected.push((
+            d["allowed"].clone(),
+            d["reason"].clone(),
+            d["subject_id"].clone(),
+        ));
+    }
+    for round in 0..2 {
+        let r = app
+            .post(&app.admin_token, "/v1/decisions/bulk", &json!(reqs))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Vec<Value> = r.json().await.unwrap();
+        assert_eq!(v.len(), reqs.len());
+        for (i, d) in v.iter().enumerate() {
+            let (allowed, reason, subject) = &expected[i % 60];
+            assert_eq!(
+                (&d["allowed"], &d["reason"], &d["subject_id"]),
+                (allowed, reason, subject),
+                "round {round}, item {i}: {d}"
+            );
+            assert!(d["basis"].is_string() || d["basis"].is_null(), "{d}");
+            assert_eq!(d["policy_version"], v[0]["policy_version"]);
+        }
+        let ids: std::collections::BTreeSet<&str> = v
+            .iter()
+            .map(|d| d["decision_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), v.len(), "decision ids are unique");
+    }
+    // A bad item deep in the list fails the call and is named.
+    let mut bad = reqs.clone();
+    bad[8123] = json!({"identifier": {"kind": "email", "value": "not an address"},
+                       "purpose": "marketing.send"});
+    let r = app
+        .post(&app.admin_token, "/v1/decisions/bulk", &json!(bad))
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["field"], "[8123].identifier.value", "{p}");
+    bad[8123] = json!({"purpose": "marketing.send"});
+    let r = app
+        .post(&app.admin_token, "/v1/decisions/bulk", &json!(bad))
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["field"], "[8123].subject_id", "{p}");
+}
+
+/// The decision audit: every answer, single or bulk, is found by its `decision_id` with what
+/// was asked and why; an address asked by is kept as its kind only; `audit.read` is needed.
+#[tokio::test]
+async fn every_decision_is_found_by_its_id_with_its_reason() {
+    let app = spawn_app().await;
+    let email = "audit-me@example.com";
+    let subject = id_of(&app.create_subject(&lead(email)).await);
+    consent(&app, &subject, grant("marketing_email", None)).await;
+    let by_id = json!({"subject_id": subject, "purpose": "marketing.send", "channel": "email",
+                       "message_class": "newsletter"});
+    let granted = decide(&app, &by_id).await;
+    consent(
+        &app,
+        &subject,
+        json!({"scope": "marketing_email", "action": "withdrawn", "method": "api",
+               "collection_point": "crm"}),
+    )
+    .await;
+    let withdrawn = decide(&app, &newsletter_to(email)).await;
+    let bulk: Vec<Value> = app
+        .post(
+            &app.admin_token,
+            "/v1/decisions/bulk",
+            &json!([by_id, newsletter_to("nobody-known@example.com"),
+                    {"subject_id": subject, "purpose": "support"}]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let record = |id: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .get(
+                    &app.admin_token,
+                    &format!("/v1/decisions/{}", id.as_str().unwrap()),
+                )
+                .await;
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            assert_eq!(status, StatusCode::OK, "{text}");
+            assert!(
+                !text.contains("@example.com"),
+                "no address in the audit: {text}"
+            );
+            serde_json::from_str::<Value>(&text).unwrap()
+        }
+    };
+    let r = record(granted["decision_id"].clone()).await;
+    assert_eq!(r["decision_id"], granted["decision_id"]);
+    assert_eq!(
+        (
+            &r["allowed"],
+            &r["reason"],
+            &r["subject_id"],
+            &r["asked_by"]
+        ),
+        (
+            &json!(true),
+            &json!("consent_given"),
+            &json!(subject),
+            &json!("subject_id")
+        )
+    );
+    assert_eq!(
+        (&r["purpose"], &r["channel"], &r["message_class"]),
+        (
+            &json!("marketing.send"),
+            &json!("email"),
+            &json!("newsletter")
+        )
+    );
+    assert_eq!(r["policy_version"], granted["policy_version"]);
+    assert!(r["decided_at"].is_string());
+    let r = record(withdrawn["decision_id"].clone()).await;
+    assert_eq!(
+        (&r["allowed"], &r["reason"], &r["asked_by"]),
+        (&json!(false), &json!("consent_withdrawn"), &json!("email"))
+    );
+    for d in &bulk {
+        let r = record(d["decision_id"].clone()).await;
+        assert_eq!(
+            (&r["allowed"], &r["reason"], &r["basis"], &r["subject_id"]),
+            (
+                &d["allowed"],
+                &d["reason"],
+                &d["basis"],
+                &d.get("subject_id").cloned().unwrap_or(Value::Null)
+            ),
+        );
+    }
+
+    // Unknown ids are 404; a malformed one is 422; other roles than audit readers get 403.
+    let unknown = "01936f5e-0000-7000-8000-000000000000";
+    let r = app
+        .get(&app.admin_token, &format!("/v1/decisions/{unknown}"))
+        .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+    let mut past_the_block = uuid::Uuid::parse_str(bulk[0]["decision_id"].as_str().unwrap())
+        .unwrap()
+        .as_u128();
+    past_the_block += 5;
+    let r = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/decisions/{}", uuid::Uuid::from_u128(past_the_block)),
+        )
+        .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+    let r = app.get(&app.admin_token, "/v1/decisions/nope").await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let marketing = app.token("marketing").await;
+    let r = app
+        .get(
+            &marketing,
+            &format!("/v1/decisions/{}", granted["decision_id"].as_str().unwrap()),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+}
+
+/// Decisions are written behind the answers, and still written when the server stops.
+#[tokio::test]
+async fn pending_decisions_are_written_by_the_flusher() {
+    let app = spawn_app().await;
+    let subject = id_of(&app.create_subject(&lead("flush@example.com")).await);
+    let d = decide(&app, &json!({"subject_id": subject, "purpose": "support"})).await;
+    let id = uuid::Uuid::parse_str(d["decision_id"].as_str().unwrap()).unwrap();
+    let (block, index) = vern_server::vault::split_decision_id(id);
+    assert!(index < 1 << 17);
+    // Without any lookup, the flusher writes it within a few of its intervals.
+    let t = std::time::Instant::now();
+    loop {
+        use vern_store::DecisionLogStore;
+        let row = app
+            .vault
+            .store()
+            .decision_block(app.vault.tenant(), block)
+            .await
+            .unwrap();
+        if row.is_some_and(|r| r.n > i64::from(index)) {
+            break;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "never written"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

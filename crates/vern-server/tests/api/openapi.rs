@@ -69,6 +69,7 @@ const SERVED: &[(&str, &str)] = &[
     ("put", "/v1/subjects/{subject_id}/restriction"),
     ("post", "/v1/decisions"),
     ("post", "/v1/decisions/bulk"),
+    ("get", "/v1/decisions/{decision_id}"),
     ("get", "/.well-known/jwks.json"),
     ("post", "/v1/events"),
     ("get", "/v1/events/drops"),
@@ -160,6 +161,7 @@ async fn spec_and_router_agree() {
             .replace("{identifier_id}", id)
             .replace("{token_id}", id)
             .replace("{request_id}", id)
+            .replace("{decision_id}", id)
             .replace("{token}", "vern_nosuchtoken")
             .replace("{user_uuid}", id);
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

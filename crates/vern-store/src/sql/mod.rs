@@ -12,6 +12,7 @@ mod audit;
 mod bulk;
 mod changes;
 mod consent;
+mod decision_log;
 mod disclosures;
 mod erasure;
 mod error;

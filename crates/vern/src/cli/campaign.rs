@@ -140,6 +140,8 @@ async fn filter(args: FilterArgs) -> anyhow::Result<()> {
         bar.inc(chunk.len() as u64);
     }
     writer.flush()?;
+    // The decision audit is written behind the answers: write the last blocks before exiting.
+    vault.flush_decisions().await?;
     bar.finish_and_clear();
     println!("{shown}: {} recipients", rows.len());
     for bucket in [

@@ -1,0 +1,60 @@
+//! [`DecisionLogStore`] on SQL: multi-row inserts of decision blocks, and a key lookup.
+
+use uuid::Uuid;
+
+use super::bulk::insert_many_new;
+use super::rows;
+use super::{SqlStore, db_err};
+use crate::StoreResult;
+use crate::decision_log::{DecisionBlockRow, DecisionLogStore};
+
+impl DecisionLogStore for SqlStore {
+    async fn append_decision_blocks(&self, blocks: Vec<DecisionBlockRow>) -> StoreResult<()> {
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin(&self.data).await?;
+        insert_many_new(
+            &mut tx,
+            "INSERT INTO decision_log (tenant_id, id, created_at, n, body)",
+            5,
+            &blocks,
+            |q, b| {
+                q.bind(b.tenant_id.as_bytes().as_slice())
+                    .bind(b.id.as_bytes().as_slice())
+                    .bind(b.created_at)
+                    .bind(b.n)
+                    .bind(b.body.as_slice())
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn decision_block(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<DecisionBlockRow>> {
+        let found = sqlx::query(
+            "SELECT tenant_id, id, created_at, n, body FROM decision_log \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .fetch_optional(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        found
+            .map(|r| {
+                Ok(DecisionBlockRow {
+                    tenant_id: rows::uuid(&r, "tenant_id")?,
+                    id: rows::uuid(&r, "id")?,
+                    created_at: rows::get(&r, "created_at")?,
+                    n: rows::get(&r, "n")?,
+                    body: rows::get(&r, "body")?,
+                })
+            })
+            .transpose()
+    }
+}

@@ -787,3 +787,77 @@ async fn a_reminder_mails_the_staff_address() {
     assert!(mails[0].subject.contains("Deadline near") || mails[0].subject.contains("Frist"));
     assert!(mails[0].body.contains(&format!("/v1/requests/{id}")));
 }
+
+/// One person's download link serves only that person's report: each link is bound to its
+/// own request, and a link altered to reach someone else's (another token, a changed
+/// character, another request's format) answers the same 404 as an unknown one.
+#[tokio::test]
+async fn one_persons_download_link_does_not_work_for_another() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = spawn_app().await;
+    customer(&app, "kari@customer.example").await;
+    // The second person shares no identifier with the first (`customer` fixes a phone number).
+    app.create_subject(&json!({
+        "subject_type": "customer_contact",
+        "jurisdiction": "NO",
+        "identifiers": [{"kind": "email", "value": "per@other.example"}],
+        "records": [
+            {"category": "contact.email.work_named", "value": "per@other.example",
+             "source": "direct", "purposes": ["sales.orders_agreements_payments"]},
+            {"category": "identity.name", "value": "Per Hansen",
+             "source": "direct", "purposes": ["sales.orders_agreements_payments"]}
+        ]
+    }))
+    .await;
+    let mut links = Vec::new();
+    for email in ["kari@customer.example", "per@other.example"] {
+        let id = submit_and_verify(&app, &sink, json!(["access"]), email, "en").await;
+        let r = complete(&app, &id, json!({})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        deliver(&app, &sink).await;
+        let mails = sink.messages();
+        let letter = mails
+            .iter()
+            .rev()
+            .find(|m| m.to == email && m.subject.contains("is completed"))
+            .expect("the closing letter");
+        links.push(download_link(letter));
+    }
+    assert_ne!(links[0], links[1]);
+    for (link, own, other) in [
+        (&links[0], "kari@customer.example", "per@other.example"),
+        (&links[1], "per@other.example", "kari@customer.example"),
+    ] {
+        for format in ["", "?format=json", "?format=csv"] {
+            let r = app
+                .client
+                .get(format!("{link}{format}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let body = r.text().await.unwrap();
+            assert!(body.contains(own), "{format}: own data missing");
+            assert!(!body.contains(other), "{format}: another person's data");
+        }
+    }
+    // A changed character, or one person's token under another's path prefix, opens nothing.
+    let token_of = |l: &str| l.rsplit('/').next().unwrap().to_owned();
+    let mut altered = token_of(&links[0]);
+    let last = altered.pop().unwrap();
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    let base = links[0].trim_end_matches(&token_of(&links[0])).to_owned();
+    for bad in [
+        format!("{base}{altered}"),
+        format!("{base}{}{}", token_of(&links[0]), token_of(&links[1])),
+        format!("{base}{}", &token_of(&links[1])[..10]),
+    ] {
+        problem(
+            app.client.get(&bad).send().await.unwrap(),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+}

@@ -178,6 +178,8 @@ pub trait ConsentStore: Send + Sync {
         grounds: CompellingGrounds,
         audit: Vec<NewAuditEntry>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Sets or lifts the restriction; `mail` (the notice that tells the subject of a lift,
+    /// Art. 18(3)) is queued in the same transaction, so the lift never happens untold.
     fn set_restricted(
         &self,
         tenant: Uuid,
@@ -185,6 +187,7 @@ pub trait ConsentStore: Send + Sync {
         restricted: bool,
         at: i64,
         audit: Vec<NewAuditEntry>,
+        mail: Vec<crate::outbox::NewOutboxMessage>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Projection rows of granted or renewed consents whose validity ended at or before `now`,
     /// oldest first, at most `limit`: what the expiry sweep records as `expired`.

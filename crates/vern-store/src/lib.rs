@@ -42,7 +42,7 @@ pub use changes::{ChangeLog, SubjectChange};
 pub use consent::ConsentStore;
 pub use decision_log::{DecisionBlockRow, DecisionLogStore};
 pub use disclosures::{DisclosureRow, DisclosureStore};
-pub use erasure::{ErasureStore, PartialErasure};
+pub use erasure::{ErasureStore, Keep, PartialErasure, Rekey, Resealed, SettledSuccessors};
 pub use events::EventStore;
 pub use import::{ImportProgress, ImportStore};
 pub use jobs::{JobRow, JobStore};

@@ -281,7 +281,7 @@ pub async fn set_restriction(
 ) -> Result<StatusCode, ApiError> {
     state
         .vault()
-        .set_restriction(&who, p.subject_id, input.restricted)
+        .set_restriction(&who, p.subject_id, &input)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,6 +99,16 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("templates/dsr_restriction_lift.nb.txt"),
     ),
     (
+        "restriction_lift",
+        "en",
+        include_str!("templates/restriction_lift.en.txt"),
+    ),
+    (
+        "restriction_lift",
+        "nb",
+        include_str!("templates/restriction_lift.nb.txt"),
+    ),
+    (
         "dsr_reminder",
         "en",
         include_str!("templates/dsr_reminder.en.txt"),

@@ -152,6 +152,17 @@ pub struct GroundsInput {
 #[schema(example = json!({"restricted": true}))]
 pub struct RestrictionInput {
     pub restricted: bool,
+    /// Lifting a restriction tells the subject first (Art. 18(3)): vern mails every email
+    /// address it holds for them, in the same transaction as the lift. A subject without an
+    /// email address must be told another way; say how here (e.g. "phone", "letter"), or the
+    /// lift is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "letter", max_length = 200)]
+    pub informed_by: Option<String>,
+    /// Language of the notice: `nb` (default) or `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "nb")]
+    pub lang: Option<String>,
 }
 
 /// A subject's consents, objections and restriction at a glance.

@@ -18,9 +18,11 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use vern_core::access::Permission;
+use vern_core::crypto::{Aad, open, seal};
 use vern_core::ids::new_id;
 use vern_core::retention::RecordFacts;
-use vern_store::{DisclosureStore, ErasureStore, EvidenceRow, Store};
+use vern_store::consent::ConsentStore;
+use vern_store::{DisclosureStore, ErasureStore, EvidenceRow, Rekey, Resealed, Store};
 
 use super::retention::held;
 use super::{Principal, Vault, VaultError, VaultResult, time_of};
@@ -41,7 +43,9 @@ pub struct ErasureOutcome {
     pub identifiers_erased: u64,
     /// What is kept, each with its reason, legal reference and end date.
     pub kept: Vec<KeptItem>,
-    /// Whether the subject key was destroyed (nothing remains).
+    /// Whether the subject key that sealed the erased data was destroyed: always, once the
+    /// erasure is carried out. When items are kept they are first re-sealed under a fresh key,
+    /// so no copy of the erased data (backups, replicas) can be opened again.
     pub key_destroyed: bool,
     /// Suppression entries added (email and phone addresses), kept so the person is not
     /// contacted again; they can ask for their removal.
@@ -220,7 +224,7 @@ impl Vault {
             }
             .into(),
             identifiers_erased: identifiers.len() as u64,
-            key_destroyed: !partial,
+            key_destroyed: !(all_or_nothing && partial),
             suppression_entries: suppressible,
             recipients_to_notify: recipients,
             explanation: explanation(partial, &kept),
@@ -270,9 +274,20 @@ impl Vault {
                     count: i64::try_from(*count).unwrap_or(i64::MAX),
                 })
                 .collect();
-            let keep = outcome.kept.iter().map(|k| k.record_id).collect();
+            let keep: Vec<Uuid> = outcome.kept.iter().map(|k| k.record_id).collect();
+            let rekey = self.rekey(subject, &records, &keep).await?;
             self.store
-                .erase_except(self.tenant, subject, keep, now, evidence, audit)
+                .erase_except(
+                    self.tenant,
+                    subject,
+                    vern_store::Keep {
+                        records: keep,
+                        rekey: Some(rekey),
+                    },
+                    now,
+                    evidence,
+                    audit,
+                )
                 .await
                 .map_err(VaultError::store("subject"))?;
         } else {
@@ -291,6 +306,54 @@ impl Vault {
         )
         .await?;
         Ok(outcome)
+    }
+
+    /// A fresh key for the subject with everything that stays re-sealed under it: the kept
+    /// records and the compelling grounds on objections (sealed under the subject key too).
+    async fn rekey(
+        &self,
+        subject: Uuid,
+        records: &[vern_store::model::RecordRow],
+        keep: &[Uuid],
+    ) -> VaultResult<Rekey> {
+        let old = self.subject_key(subject).await?;
+        let (new, key) = self.new_subject_key(subject)?;
+        let mut resealed = Vec::with_capacity(keep.len());
+        for r in records.iter().filter(|r| keep.contains(&r.id)) {
+            let aad = Aad::record_value(self.tenant, subject, r.id);
+            let plain = open(&old, &aad, &r.value_ct)?;
+            resealed.push(Resealed {
+                id: r.id,
+                was: r.value_ct.clone(),
+                now: seal(&new, &aad, &plain)?,
+            });
+        }
+        let context = self
+            .store
+            .consent_context(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let mut grounds = Vec::new();
+        for o in &context.objections {
+            let Some(ct) = &o.grounds_ct else { continue };
+            let aad = Aad {
+                tenant: self.tenant,
+                subject,
+                record: o.id,
+                field: super::objections::GROUNDS_FIELD,
+            };
+            let plain = open(&old, &aad, ct)?;
+            grounds.push(Resealed {
+                id: o.id,
+                was: ct.clone(),
+                now: seal(&new, &aad, &plain)?,
+            });
+        }
+        Ok(Rekey {
+            key,
+            records: resealed,
+            grounds,
+        })
     }
 
     /// Every recipient in the disclosure register for the subject, with the categories and the

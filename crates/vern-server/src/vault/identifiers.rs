@@ -70,7 +70,7 @@ impl Vault {
         Ok((row, view))
     }
 
-    fn open_identifier(
+    pub(super) fn open_identifier(
         &self,
         key: &SubjectKey,
         row: &IdentifierRow,

@@ -185,6 +185,10 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// How old a successor key no partial erasure names must be before a starting node takes it
+/// for the leftover of a failed erasure rather than one running on another node.
+const SUCCESSOR_STALE_MICROS: i64 = 10 * 60 * 1_000_000;
+
 impl Vault {
     /// Opens the vault over a migrated store: loads the blind-index key from the keyring, or
     /// creates it on first start. Two processes starting at once agree on one key, because the
@@ -229,6 +233,19 @@ impl Vault {
         let outbox: OutboxKey = keyring::load(&store, &master, &previous, clock.now()).await?;
         let dsr_key: requests::DsrCaseKey =
             keyring::load(&store, &master, &previous, clock.now()).await?;
+        // A node that stopped between a partial erasure's data commit and its key swap left a
+        // successor key: finish (or, for an erasure that never committed, undo) that now.
+        let stale_before = to_micros(clock.now()) - SUCCESSOR_STALE_MICROS;
+        let settled = vern_store::ErasureStore::settle_key_successors(&store, stale_before)
+            .await
+            .map_err(VaultError::store("subject key"))?;
+        if settled != vern_store::SettledSuccessors::default() {
+            tracing::info!(
+                promoted = settled.promoted,
+                discarded = settled.discarded,
+                "settled subject key successors left by interrupted erasures"
+            );
+        }
         let versions = policy_versions::load_or_record(
             &store,
             DEFAULT_TENANT,

@@ -14,11 +14,12 @@ use vern_store::consent::{
 
 use super::consent::SUPPRESSIBLE;
 use super::{
-    GroundsInput, ObjectionInput, ObjectionView, Principal, Vault, VaultError, VaultResult, time_of,
+    GroundsInput, ObjectionInput, ObjectionView, Principal, RestrictionInput, Vault, VaultError,
+    VaultResult, time_of,
 };
 
 /// The AAD field under which compelling grounds are sealed (row: the objection).
-const GROUNDS_FIELD: &str = "objection.grounds";
+pub(super) const GROUNDS_FIELD: &str = "objection.grounds";
 
 impl Vault {
     /// Records an objection. To direct marketing (or to any direct-marketing purpose) it is
@@ -171,24 +172,95 @@ impl Vault {
         done.map_err(VaultError::store("objection"))
     }
 
-    /// Restricts processing (Art. 18) or lifts the restriction.
+    /// Restricts processing (Art. 18) or lifts the restriction. A lift tells the subject first
+    /// (Art. 18(3)): a notice to each of their email addresses is queued with the lift, or,
+    /// for a subject without one, `informed_by` must say how they were told.
     pub async fn set_restriction(
         &self,
         who: &Principal,
         subject: Uuid,
-        restricted: bool,
+        input: &RestrictionInput,
     ) -> VaultResult<()> {
-        self.restrict_for_request(who, subject, restricted, None)
+        self.require(who, Permission::SubjectsWrite)?;
+        let informed_by = match input.informed_by.as_deref().map(str::trim) {
+            Some("") => {
+                return Err(VaultError::field(
+                    "informed_by",
+                    "empty",
+                    "say how the subject was told, or leave it out",
+                ));
+            }
+            Some(t) if t.chars().count() > 200 => {
+                return Err(VaultError::field(
+                    "informed_by",
+                    "too_long",
+                    "at most 200 characters",
+                ));
+            }
+            other => other,
+        };
+        let lang = match input.lang.as_deref() {
+            None | Some("nb") => "nb",
+            Some("en") => "en",
+            Some(_) => {
+                return Err(VaultError::field(
+                    "lang",
+                    "unknown_language",
+                    "one of nb, en",
+                ));
+            }
+        };
+        self.subject_row(subject).await?;
+        let mut notices = Vec::new();
+        if !input.restricted {
+            let context = self
+                .store
+                .consent_context(self.tenant, subject)
+                .await
+                .map_err(VaultError::store("subject"))?;
+            if context.restricted {
+                let key = self.subject_key(subject).await?;
+                let rows = self
+                    .store
+                    .list_identifiers(self.tenant, subject)
+                    .await
+                    .map_err(VaultError::store("subject"))?;
+                let lifted = new_id();
+                for row in rows.iter().filter(|r| r.kind == "email") {
+                    let address = self.open_identifier(&key, row)?.value;
+                    notices.push(self.seal_mail(
+                        &address,
+                        "restriction_lift",
+                        lang,
+                        json!({}),
+                        Some(subject),
+                        Some(format!("restriction_lift:{lifted}:{}", row.id)),
+                    )?);
+                }
+                if notices.is_empty() && informed_by.is_none() {
+                    return Err(VaultError::field(
+                        "informed_by",
+                        "subject_not_told",
+                        "the subject must be told before the restriction is lifted (GDPR art. 18(3)) and vern holds no email address for them: tell them another way and say how in informed_by",
+                    ));
+                }
+            }
+        }
+        self.restrict_for_request(who, subject, input.restricted, None, notices, informed_by)
             .await
     }
 
     /// [`Vault::set_restriction`] for a request; both create an Art. 19 task per recipient.
+    /// `notices` (the letters telling the subject of a lift) are queued in the same
+    /// transaction as the change.
     pub(crate) async fn restrict_for_request(
         &self,
         who: &Principal,
         subject: Uuid,
         restricted: bool,
         request: Option<Uuid>,
+        notices: Vec<vern_store::NewOutboxMessage>,
+        informed_by: Option<&str>,
     ) -> VaultResult<()> {
         self.require(who, Permission::SubjectsWrite)?;
         self.subject_row(subject).await?;
@@ -197,10 +269,15 @@ impl Vault {
         } else {
             "subject.unrestrict"
         };
-        let audit = vec![self.audit(who, action, Some(subject), None, json!({}))];
+        let detail = if restricted {
+            json!({})
+        } else {
+            json!({ "subject_notices": notices.len(), "informed_by": informed_by })
+        };
+        let audit = vec![self.audit(who, action, Some(subject), None, detail)];
         let done = self
             .store
-            .set_restricted(self.tenant, subject, restricted, self.now(), audit)
+            .set_restricted(self.tenant, subject, restricted, self.now(), audit, notices)
             .await;
         self.cache.evict_subject(subject);
         done.map_err(VaultError::store("subject"))?;

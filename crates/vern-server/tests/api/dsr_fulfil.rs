@@ -636,7 +636,7 @@ async fn restriction_by_request_denies_decisions_and_lifting_tells_the_subject_f
     let r = complete(&app, &lift, json!({"restriction": "lift"})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert_eq!(crate::consent::decide(&app, &ask).await["allowed"], true);
-    // The notice was queued (before the lift is applied, in its own transaction).
+    // The notice was queued, in the lift's own transaction.
     let outbox: Value = app
         .get(&app.admin_token, "/v1/outbox")
         .await

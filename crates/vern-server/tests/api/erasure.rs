@@ -1,7 +1,7 @@
 //! Erasure on request: exceptions keep invoices with their legal reference and end date
 //! (outcome partially refused), everything else goes, addresses are suppressed, recipients
-//! from the disclosure register are listed, the key goes when nothing remains; a dry run
-//! changes nothing.
+//! from the disclosure register are listed, the key that sealed the erased data is destroyed
+//! (kept items are re-sealed under a fresh one); a dry run changes nothing.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -70,6 +70,17 @@ async fn a_customer_contact_with_an_invoice_is_erased_except_the_invoice() {
         .unwrap();
     assert_eq!(subject["records"].as_array().unwrap().len(), 3);
     assert_eq!(subject["identifiers"].as_array().unwrap().len(), 2);
+    let (store, tenant) = (app.vault.store(), app.vault.tenant());
+    let sid: uuid::Uuid = s.parse().unwrap();
+    let key_before = vern_store::Store::get_subject_key(store, tenant, sid)
+        .await
+        .unwrap();
+    let invoice_before = vern_store::Store::list_records(store, tenant, sid)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.category == "finance.invoice")
+        .unwrap();
 
     let out = erase(&app, &s, false).await;
     assert_eq!(out["dry_run"], false);
@@ -80,7 +91,7 @@ async fn a_customer_contact_with_an_invoice_is_erased_except_the_invoice() {
     );
     assert_eq!(out["identifiers_erased"], 2);
     assert_eq!(out["suppression_entries"], 2);
-    assert_eq!(out["key_destroyed"], false);
+    assert_eq!(out["key_destroyed"], true);
     let kept = out["kept"].as_array().unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["category"], "finance.invoice");
@@ -123,6 +134,23 @@ async fn a_customer_contact_with_an_invoice_is_erased_except_the_invoice() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["value"]["number"], "F-1001");
     assert!(subject["identifiers"].as_array().unwrap().is_empty());
+
+    // The key that sealed the erased data is gone: the subject has a fresh key, the invoice is
+    // sealed under it (new ciphertext), and no successor is left half-promoted.
+    let key_after = vern_store::Store::get_subject_key(store, tenant, sid)
+        .await
+        .unwrap();
+    assert_ne!(key_after.wrapped_key, key_before.wrapped_key);
+    let invoice_after = vern_store::Store::get_record(store, tenant, sid, invoice_before.id)
+        .await
+        .unwrap();
+    assert_ne!(invoice_after.value_ct, invoice_before.value_ct);
+    assert_eq!(
+        vern_store::ErasureStore::settle_key_successors(store, i64::MAX)
+            .await
+            .unwrap(),
+        vern_store::SettledSuccessors::default()
+    );
     let r = app
         .post(
             &app.admin_token,
@@ -260,4 +288,86 @@ async fn restriction_stores_only_and_lifting_it_restores_processing() {
     restrict(false).await;
     let sales = crate::consent::decide(&app, &ask("sales.orders_agreements_payments")).await;
     assert_eq!(sales["allowed"], true, "{sales}");
+    // Art. 18(3): the subject was told of the lift, by a notice queued with it.
+    let outbox: Value = app
+        .get(&app.admin_token, &format!("/v1/outbox?subject_id={s}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let notices: Vec<&Value> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["template"] == "restriction_lift")
+        .collect();
+    assert_eq!(notices.len(), 1, "{outbox}");
+    // Lifting an unrestricted subject tells nobody anything.
+    restrict(false).await;
+    let outbox: Value = app
+        .get(&app.admin_token, &format!("/v1/outbox?subject_id={s}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox.to_string().matches("restriction_lift").count(),
+        1,
+        "{outbox}"
+    );
+}
+
+/// A subject vern cannot mail must be told of a lift another way, and the lift says how.
+#[tokio::test]
+async fn lifting_a_restriction_without_an_address_needs_to_say_how_the_subject_was_told() {
+    let app = spawn_app().await;
+    let s = id_of(
+        &app.create_subject(&json!({
+            "subject_type": "customer_contact",
+            "records": [{"category": "identity.name", "value": "Ola Nordmann",
+                         "source": "direct", "purposes": ["sales.orders_agreements_payments"]}]
+        }))
+        .await,
+    );
+    let put = |body: Value| {
+        let app = &app;
+        let s = s.clone();
+        async move {
+            app.request(
+                reqwest::Method::PUT,
+                &format!("/v1/subjects/{s}/restriction"),
+                Some(&app.admin_token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        put(json!({"restricted": true})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let r = put(json!({"restricted": false})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert!(problem.to_string().contains("informed_by"), "{problem}");
+    // Nothing changed: still restricted.
+    let ask = json!({"subject_id": s, "purpose": "sales.orders_agreements_payments"});
+    assert_eq!(
+        crate::consent::decide(&app, &ask).await["reason"],
+        "restricted"
+    );
+
+    let r = put(json!({"restricted": false, "informed_by": "letter"})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(crate::consent::decide(&app, &ask).await["allowed"], true);
+    let audit = app.audit_entries().await;
+    let lift = audit
+        .iter()
+        .find(|e| e.entry.action == "subject.unrestrict")
+        .unwrap();
+    assert!(
+        lift.entry.detail.contains("letter"),
+        "{}",
+        lift.entry.detail
+    );
 }

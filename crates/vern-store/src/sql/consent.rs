@@ -557,8 +557,10 @@ impl ConsentStore for SqlStore {
         restricted: bool,
         at: i64,
         audit: Vec<NewAuditEntry>,
+        mail: Vec<crate::outbox::NewOutboxMessage>,
     ) -> StoreResult<()> {
         let mut tx = self.begin(&self.data).await?;
+        super::outbox::insert_in(&mut tx, &mail, at).await?;
         sqlx::query(
             "INSERT INTO subject_flags (tenant_id, subject_id, restricted_at, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, subject_id) DO UPDATE SET \

@@ -55,6 +55,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0012", 12, "dsr_downloads_and_recipient_tasks"),
     embed!("sqlite", "0013", 13, "subprocessor_notice_mail"),
     embed!("sqlite", "0015", 15, "decision_log"),
+    embed!("sqlite", "0016", 16, "partial_erasure_successor_key"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
@@ -71,9 +72,16 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0012", 12, "dsr_downloads_and_recipient_tasks"),
     embed!("postgres", "0013", 13, "subprocessor_notice_mail"),
     embed!("postgres", "0015", 15, "decision_log"),
+    embed!("postgres", "0016", 16, "partial_erasure_successor_key"),
 ];
-pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
-pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];
+pub(super) const SQLITE_KEYS: &[Embedded] = &[
+    embed!("sqlite-keys", "0001", 1, "init"),
+    embed!("sqlite-keys", "0002", 2, "subject_key_successors"),
+];
+pub(super) const POSTGRES_KEYS: &[Embedded] = &[
+    embed!("postgres-keys", "0001", 1, "init"),
+    embed!("postgres-keys", "0002", 2, "subject_key_successors"),
+];
 
 /// The trees by directory name.
 pub(super) const TREES: [(&str, &[Embedded]); 4] = [

@@ -270,6 +270,16 @@ impl SqlStore {
         Ok(done.rows_affected())
     }
 
+    /// Runs one statement on the key store, bypassing the store's rules: for tests that set up
+    /// the state a crash would leave behind.
+    #[cfg(feature = "testsuite")]
+    #[doc(hidden)]
+    pub async fn execute_raw_keys_for_tests(&self, sql: &str) -> StoreResult<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let done = self.keys.write.execute(sql).await.map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     /// Test support: the first column of every row of a raw query, as text, on the data
     /// (`keys = false`) or key store. For tests that inspect what the database really holds.
     #[cfg(feature = "testsuite")]

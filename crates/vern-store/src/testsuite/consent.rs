@@ -156,7 +156,7 @@ pub async fn objections_restriction_and_suppression<S: Store + ConsentStore>(sto
     );
 
     store
-        .set_restricted(tenant, id, true, now(), vec![])
+        .set_restricted(tenant, id, true, now(), vec![], vec![])
         .await
         .unwrap();
     let ctx = store.consent_context(tenant, id).await.unwrap();
@@ -169,7 +169,7 @@ pub async fn objections_restriction_and_suppression<S: Store + ConsentStore>(sto
         .unwrap();
     assert!(support.grounds_at.is_some());
     store
-        .set_restricted(tenant, id, false, now(), vec![])
+        .set_restricted(tenant, id, false, now(), vec![], vec![])
         .await
         .unwrap();
     assert!(!store.consent_context(tenant, id).await.unwrap().restricted);

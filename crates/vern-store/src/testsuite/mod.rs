@@ -10,6 +10,7 @@
 
 mod consent;
 mod data;
+mod erasure;
 mod other;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 pub use self::consent::*;
 pub use self::data::*;
+pub use self::erasure::*;
 pub use self::other::*;
 use crate::audit_chain::{GENESIS_HASH, verify_chain};
 use crate::model::{
@@ -26,7 +28,9 @@ use crate::model::{
 use crate::{Store, StoreError, StoreResult};
 
 /// Runs every generic scenario against `store`, which must be migrated.
-pub async fn run_all<S: Store + crate::ConsentStore + crate::EventStore>(store: &S) {
+pub async fn run_all<S: Store + crate::ConsentStore + crate::EventStore + crate::ErasureStore>(
+    store: &S,
+) {
     subjects_create_get_update(store).await;
     subjects_list_keyset(store).await;
     identifiers_lifecycle(store).await;
@@ -43,6 +47,7 @@ pub async fn run_all<S: Store + crate::ConsentStore + crate::EventStore>(store: 
     consent_ledger_and_projection(store).await;
     objections_restriction_and_suppression(store).await;
     events_ingest_count_and_purge(store).await;
+    partial_erasure_replaces_the_key(store).await;
 }
 
 /// A moving clock: strictly increasing Unix microseconds, so every write has its own time.

@@ -256,7 +256,7 @@ async fn schema_parity_between_sqlite_and_postgres() {
     // Guard against comparing two empty introspections.
     assert_eq!(
         postgres.primary_keys.len(),
-        41,
+        42,
         "{:?}",
         postgres.primary_keys
     );

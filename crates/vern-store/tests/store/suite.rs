@@ -48,6 +48,7 @@ conformance!(
     objections_restriction_and_suppression,
     consent_tables_are_append_only,
     events_ingest_count_and_purge,
+    partial_erasure_replaces_the_key,
     // All scenarios in one store: none may depend on an empty database.
     run_all,
 );
@@ -112,6 +113,106 @@ mod sql_specific {
                 reason: BreakReason::SeqGap { expected: 2 }
             })
         );
+    }
+
+    /// The state a node leaves when it dies between a partial erasure's data commit and its key
+    /// swap (a successor key that the ledger names) is finished by settling; a successor no
+    /// ledger row names is deleted once stale and left alone while it may still be in use.
+    async fn interrupted_key_swaps_are_settled(store: SqlStore) {
+        use sha2::Digest as _;
+        use vern_store::{ErasureStore, SettledSuccessors};
+        let tenant = Uuid::now_v7();
+        let subject = vern_store::testsuite::new_subject(tenant);
+        let id = subject.subject.id;
+        store.create_subject(subject.clone()).await.unwrap();
+        let blob = |b: &[u8]| {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            match store.backend() {
+                Backend::Sqlite => format!("X'{hex}'"),
+                Backend::Postgres => format!("'\\x{hex}'::bytea"),
+            }
+        };
+        let stage = |wrapped: &[u8], created_at: i64| {
+            format!(
+                "INSERT INTO subject_key_successors (tenant_id, subject_id, kek_id, wrapped_key, \
+                 created_at) VALUES ({}, {}, {}, {}, {created_at})",
+                blob(tenant.as_bytes()),
+                blob(id.as_bytes()),
+                blob(b"kek-1"),
+                blob(wrapped),
+            )
+        };
+
+        // Committed erasure, key not swapped yet.
+        let wrapped = vern_store::testsuite::bytes(72);
+        store
+            .execute_raw_keys_for_tests(&stage(&wrapped, 10))
+            .await
+            .unwrap();
+        let digest = sha2::Sha256::digest(&wrapped).to_vec();
+        store
+            .execute_raw_for_tests(&format!(
+                "INSERT INTO partial_erasures (tenant_id, id, subject_id, erased_at, \
+                 kept_records, successor_key) VALUES ({}, {}, {}, 10, '[]', {})",
+                blob(tenant.as_bytes()),
+                blob(Uuid::now_v7().as_bytes()),
+                blob(id.as_bytes()),
+                blob(&digest),
+            ))
+            .await
+            .unwrap();
+        assert_ne!(
+            store.get_subject_key(tenant, id).await.unwrap().wrapped_key,
+            wrapped
+        );
+        let done = store.settle_key_successors(0).await.unwrap();
+        assert_eq!(
+            done,
+            SettledSuccessors {
+                promoted: 1,
+                discarded: 0
+            }
+        );
+        assert_eq!(
+            store.get_subject_key(tenant, id).await.unwrap().wrapped_key,
+            wrapped
+        );
+
+        // An erasure that never committed: kept while it may still run, deleted once stale.
+        let orphan = vern_store::testsuite::bytes(72);
+        store
+            .execute_raw_keys_for_tests(&stage(&orphan, 1_000))
+            .await
+            .unwrap();
+        let young = store.settle_key_successors(500).await.unwrap();
+        assert_eq!(young, SettledSuccessors::default());
+        let stale = store.settle_key_successors(2_000).await.unwrap();
+        assert_eq!(
+            stale,
+            SettledSuccessors {
+                promoted: 0,
+                discarded: 1
+            }
+        );
+        // The subject keeps the key it had.
+        assert_eq!(
+            store.get_subject_key(tenant, id).await.unwrap().wrapped_key,
+            wrapped
+        );
+        assert_eq!(
+            store.settle_key_successors(i64::MAX).await.unwrap(),
+            SettledSuccessors::default()
+        );
+    }
+
+    #[tokio::test]
+    async fn interrupted_key_swaps_are_settled_on_sqlite() {
+        with_sqlite(interrupted_key_swaps_are_settled).await;
+    }
+
+    #[tokio::test]
+    async fn interrupted_key_swaps_are_settled_on_postgres() {
+        with_postgres(interrupted_key_swaps_are_settled).await;
     }
 
     #[tokio::test]

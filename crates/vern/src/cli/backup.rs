@@ -141,7 +141,13 @@ pub async fn replay_partial_erasures(
             .erase_except(
                 DEFAULT_TENANT,
                 p.subject_id,
-                p.kept_records.clone(),
+                vern_store::Keep {
+                    records: p.kept_records.clone(),
+                    // The restored key store holds the key of the backup's time; this tool has
+                    // no master key to re-seal with, and the restored key opens nothing the
+                    // backup did not already hold (the records it sealed are deleted again).
+                    rekey: None,
+                },
                 p.erased_at,
                 Vec::new(),
                 vec![audit],

@@ -382,23 +382,33 @@ impl Vault {
                 None => {
                     let choice = input.restriction.unwrap_or_default();
                     let email = l.case.email().map(str::to_owned);
+                    let mut notices = Vec::new();
                     if choice == RestrictionChoice::Lift {
-                        // Art. 18(3): the subject is told before the restriction is lifted.
+                        // Art. 18(3): the subject is told before the restriction is lifted
+                        // (queued in the lift's own transaction).
                         if let Some(to) = &email {
-                            let msg = self.seal_mail(
+                            notices.push(self.seal_mail(
                                 to,
                                 "dsr_restriction_lift",
                                 lang.as_str(),
                                 json!({ "reference": l.row.reference }),
                                 Some(subject),
                                 Some(format!("dsr_restriction_lift:{}", l.row.id)),
-                            )?;
-                            self.enqueue_mail(vec![msg]).await?;
+                            )?);
                         }
                     }
                     let restricted = choice == RestrictionChoice::Set;
-                    self.restrict_for_request(&acting, subject, restricted, Some(l.row.id))
-                        .await?;
+                    let informed =
+                        (!restricted && notices.is_empty()).then_some("the request's channel");
+                    self.restrict_for_request(
+                        &acting,
+                        subject,
+                        restricted,
+                        Some(l.row.id),
+                        notices,
+                        informed,
+                    )
+                    .await?;
                     outcomes.push(Fulfilment {
                         right: Right::Restriction,
                         status: FulfilmentStatus::Done,

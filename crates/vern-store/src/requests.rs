@@ -99,6 +99,9 @@ pub struct RequestChange {
     pub audit: Vec<NewAuditEntry>,
     /// The artefacts of a completed access or portability request, behind a download link.
     pub download: Option<DownloadRow>,
+    /// A new link for an existing download (`id`, token hash): a resent closing letter
+    /// carries a fresh link, and the old one stops working.
+    pub reissue_download: Option<(Uuid, Vec<u8>)>,
 }
 
 /// The sealed artefacts of a completed request behind an expiring download link.
@@ -231,6 +234,13 @@ pub trait RequestStore: Send + Sync {
         token_hash: &[u8],
         now: i64,
     ) -> impl Future<Output = StoreResult<Option<DownloadRow>>> + Send;
+    /// The expiry and the downloads left of a download that can still be taken at `now`.
+    fn live_download(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<Option<(i64, i64)>>> + Send;
     /// Deletes a download (expiry job); `false` if it was gone already.
     fn delete_download(
         &self,

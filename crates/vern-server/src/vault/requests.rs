@@ -14,7 +14,9 @@ use serde_json::json;
 use time::Date;
 use uuid::Uuid;
 use vern_core::access::Permission;
-use vern_core::crypto::{Aad, CryptoError, MasterKey, SubjectKey, open, seal};
+use vern_core::crypto::{
+    Aad, CryptoError, MasterKey, SubjectKey, generate_token, hash_token, open, seal,
+};
 use vern_core::dsr::{
     self, Action, DeadlineError, Deadlines, LocalZone, Right, State, TransitionError,
 };
@@ -475,6 +477,7 @@ impl Vault {
         let jobs = self.reminder_job(id, &deadlines).into_iter().collect();
         let change = RequestChange {
             download: None,
+            reissue_download: None,
             row: row.clone(),
             expected_version: None,
             event,
@@ -671,6 +674,7 @@ impl Vault {
         let mut verification = None;
         let mut clear = false;
         let mut download = None;
+        let mut reissue_download = None;
         let mut row = l.row.clone();
         let email = l.case.email().map(str::to_owned);
         let (name, to) = match action {
@@ -886,8 +890,25 @@ impl Vault {
                         dedup_key: None,
                     },
                     State::Completed | State::PartiallyRefused => {
-                        // The download link's token is not kept; a resent letter says so.
-                        self.completion_mail(&l, addr, from, None)
+                        // Only the hash of the download link's token is kept: a resent letter
+                        // carries a fresh link to the same files (the old one stops working),
+                        // while they can still be taken; otherwise the letter has none.
+                        let live = match &l.case.download {
+                            Some(d) => self
+                                .store
+                                .live_download(self.tenant, d.id, self.now())
+                                .await
+                                .map_err(VaultError::store("request"))?
+                                .map(|live| (d.id, live)),
+                            None => None,
+                        };
+                        let lines = live.map(|(download_id, (expires_at, left))| {
+                            let token = generate_token();
+                            reissue_download = Some((download_id, hash_token(&token).to_vec()));
+                            let link = format!("{}/v1/public/downloads/{token}", self.public_url());
+                            Self::download_lines(l.lang, &link, time_of(expires_at), left)
+                        });
+                        self.completion_mail(&l, addr, from, lines.as_deref())
                     }
                     State::Refused => match &l.case.refusal {
                         Some(r) => {
@@ -930,6 +951,7 @@ impl Vault {
         )];
         let change = RequestChange {
             download,
+            reissue_download,
             event: self.event(who, id, name, Some(from), to),
             row: row.clone(),
             expected_version: Some(l.row.version),

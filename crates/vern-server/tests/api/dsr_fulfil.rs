@@ -861,3 +861,77 @@ async fn one_persons_download_link_does_not_work_for_another() {
         .await;
     }
 }
+
+/// Staff resend a closing letter (the person lost it): it carries a fresh link to the same
+/// files, and the link of the first letter stops working (only one live link per download).
+/// Once the files are gone, a resent letter has no link.
+#[tokio::test]
+async fn a_resent_closing_letter_carries_a_fresh_link_and_the_old_one_stops() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.vault.set_dsr_settings(DsrSettings {
+        download_ttl: time::Duration::days(7),
+        download_limit: 2,
+        staff_address: None,
+    });
+    customer(&app, "kari@customer.example").await;
+    let id = submit_and_verify(
+        &app,
+        &sink,
+        json!(["access"]),
+        "kari@customer.example",
+        "en",
+    )
+    .await;
+    let r = complete(&app, &id, json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    deliver(&app, &sink).await;
+    let first = download_link(one(&sink.messages(), "is completed"));
+    let r = app.client.get(&first).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let (path, body) = (
+        format!("/v1/requests/{id}/actions"),
+        json!({"action": "resend_letter"}),
+    );
+    let resend = || app.post(&app.admin_token, &path, &body);
+    let r = resend().await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    deliver(&app, &sink).await;
+    let mails = sink.messages();
+    let letters: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.contains("is completed"))
+        .collect();
+    assert_eq!(letters.len(), 2);
+    let second = download_link(letters[1]);
+    assert_ne!(first, second);
+    // One download was used of two: the new letter says one is left.
+    assert!(letters[1].body.contains("1 times"), "{}", letters[1].body);
+    problem(
+        app.client.get(&first).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let r = app.client.get(&second).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Kari Nordmann"));
+
+    // Used up: a third letter has no link.
+    let r = resend().await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    deliver(&app, &sink).await;
+    let mails = sink.messages();
+    let third = mails
+        .iter()
+        .filter(|m| m.subject.contains("is completed"))
+        .nth(2)
+        .expect("the third letter");
+    assert!(
+        !third.body.contains("/v1/public/downloads/"),
+        "{}",
+        third.body
+    );
+}

@@ -219,6 +219,15 @@ async fn write_rest(conn: &mut AnyConnection, change: RequestChange) -> StoreRes
         .await
         .map_err(db_err)?;
     }
+    if let Some((id, token_hash)) = &change.reissue_download {
+        sqlx::query("UPDATE dsr_downloads SET token_hash = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(change.row.tenant_id.as_bytes().as_slice())
+            .bind(id.as_bytes().as_slice())
+            .bind(token_hash.as_slice())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
     super::outbox::insert_in(conn, &change.mail, change.event.at).await?;
     append_in(conn, change.audit).await
 }
@@ -488,6 +497,26 @@ impl RequestStore for SqlStore {
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         row.as_ref().map(download).transpose()
+    }
+
+    async fn live_download(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        now: i64,
+    ) -> StoreResult<Option<(i64, i64)>> {
+        let row = sqlx::query(
+            "SELECT expires_at, max_downloads - downloads AS left_over FROM dsr_downloads \
+             WHERE tenant_id = $1 AND id = $2 AND expires_at > $3 AND downloads < max_downloads",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(id.as_bytes().as_slice())
+        .bind(now)
+        .fetch_optional(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| Ok((get(&r, "expires_at")?, get(&r, "left_over")?)))
+            .transpose()
     }
 
     async fn delete_download(&self, tenant: Uuid, id: Uuid) -> StoreResult<bool> {

@@ -36,6 +36,7 @@ fn change(id: Uuid, key: Option<&str>, digest: u8) -> RequestChange {
     };
     RequestChange {
         download: None,
+        reissue_download: None,
         event: RequestEventRow {
             tenant_id: DEFAULT_TENANT,
             id: new_id(),

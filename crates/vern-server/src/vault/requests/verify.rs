@@ -96,6 +96,7 @@ impl Vault {
                 row.updated_at = self.now();
                 let change = RequestChange {
                     download: None,
+                    reissue_download: None,
                     event: self.event(
                         &system,
                         v.request_id,
@@ -143,6 +144,7 @@ impl Vault {
         row.updated_at = self.now();
         let change = RequestChange {
             download: None,
+            reissue_download: None,
             event: self.event(&system, row.id, "verify", Some(l.state), to),
             row: row.clone(),
             expected_version: Some(l.row.version),

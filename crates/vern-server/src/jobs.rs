@@ -41,10 +41,18 @@ pub const KIND_RETENTION_SWEEP: &str = "retention.sweep";
 /// The scheduled consent expiry sweep (writes `expired` ledger events).
 pub const KIND_CONSENT_EXPIRE: &str = "consent.expire";
 
+/// The scheduled pruning of the decision audit (blocks older than the configured retention).
+pub const KIND_DECISION_LOG_PRUNE: &str = "decision_log.prune";
+
 /// A handler's future: `Err` carries a message for `last_error` (no personal data).
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 /// Runs one job of a kind.
 pub type Handler = Arc<dyn Fn(Arc<Vault>, JobRow) -> HandlerFuture + Send + Sync>;
+
+/// The decision audit's default retention: three years, the general limitation period for
+/// claims under Norwegian law (foreldelsesloven § 2), so a complaint about a message can be
+/// answered with the decision behind it.
+pub const DECISION_LOG_KEEP: Duration = Duration::from_secs(3 * 365 * 24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -59,6 +67,9 @@ pub struct RunnerConfig {
     pub poll: Duration,
     /// Period of the scheduled retention sweep (`None`: no scheduled sweeps).
     pub sweep_every: Option<Duration>,
+    /// How long the decision audit keeps each decision (`None`: for ever); pruned with the
+    /// retention sweep's period.
+    pub decision_log_keep: Option<Duration>,
     /// Attempts before a job is a dead letter.
     pub max_attempts: i64,
     /// First retry delay; doubled per attempt, capped at an hour.
@@ -77,6 +88,7 @@ impl Default for RunnerConfig {
             lease: Duration::from_secs(60),
             poll: Duration::from_secs(5),
             sweep_every: Some(Duration::from_secs(24 * 3600)),
+            decision_log_keep: Some(DECISION_LOG_KEEP),
             max_attempts: 5,
             backoff: Duration::from_secs(30),
         }
@@ -230,6 +242,31 @@ impl Runner {
             }),
         );
         runner.register(
+            KIND_DECISION_LOG_PRUNE,
+            Arc::new(|vault: Arc<Vault>, job: JobRow| {
+                Box::pin(async move {
+                    #[derive(serde::Deserialize)]
+                    struct Payload {
+                        keep_secs: u64,
+                    }
+                    let p: Payload =
+                        serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
+                    let keep = time::Duration::seconds(
+                        i64::try_from(p.keep_secs).map_err(|e| format!("payload: {e}"))?,
+                    );
+                    let who = vault
+                        .admin_principal(Actor::System)
+                        .map_err(|e| e.to_string())?;
+                    let pruned = vault
+                        .prune_decision_log(&who, keep)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    tracing::info!(blocks = pruned, "decision log pruned");
+                    Ok(())
+                }) as HandlerFuture
+            }),
+        );
+        runner.register(
             KIND_CONSENT_EXPIRE,
             Arc::new(|vault: Arc<Vault>, _job: JobRow| {
                 Box::pin(async move {
@@ -334,6 +371,15 @@ impl Runner {
             Some(format!("{KIND_CONSENT_EXPIRE}:{period}")),
         )
         .await?;
+        if let Some(keep) = self.config.decision_log_keep {
+            self.enqueue(
+                KIND_DECISION_LOG_PRUNE,
+                serde_json::json!({ "period": period, "keep_secs": keep.as_secs() }),
+                period.saturating_mul(every),
+                Some(format!("{KIND_DECISION_LOG_PRUNE}:{period}")),
+            )
+            .await?;
+        }
         self.enqueue(
             KIND_RETENTION_SWEEP,
             serde_json::json!({ "period": period }),

@@ -28,6 +28,14 @@ pub trait DecisionLogStore: Send + Sync {
         &self,
         rows: Vec<DecisionBlockRow>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Deletes up to `limit` of the tenant's blocks whose first decision is older than
+    /// `before` (Unix µs), oldest first; returns how many went. The decision log's retention.
+    fn prune_decision_blocks(
+        &self,
+        tenant: Uuid,
+        before: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
     /// The block with this id, if written.
     fn decision_block(
         &self,

@@ -18,10 +18,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::consent::ConsentState;
 use vern_core::decision::{self, AddressKind, DecisionInput, Objections};
+use vern_core::ids::to_micros;
 use vern_core::records::legal_basis_name;
 use vern_policy::Policy;
 use vern_store::consent::ConsentStore;
@@ -244,6 +246,9 @@ fn field_of(prefix: &str, name: &str) -> String {
         format!("{prefix}.{name}")
     }
 }
+
+/// Blocks deleted per statement when the decision log is pruned.
+const PRUNE_BATCH: u32 = 5_000;
 
 impl Vault {
     /// One decision. See the module docs.
@@ -663,6 +668,42 @@ impl Vault {
             .flush(&self.store, self.tenant)
             .await
             .map_err(VaultError::store("decision log"))
+    }
+
+    /// Deletes the decision audit's blocks older than `keep` (the log's retention: proof of
+    /// why a message was allowed is needed for as long as a claim about it can be made, not
+    /// for ever), in batches; audits the count. Returns how many blocks went.
+    pub async fn prune_decision_log(
+        &self,
+        who: &Principal,
+        keep: time::Duration,
+    ) -> VaultResult<u64> {
+        self.require(who, Permission::AuditRead)?;
+        self.require(who, Permission::TokensManage)?;
+        let before = to_micros(self.clock().now() - keep);
+        let mut pruned = 0;
+        loop {
+            let n = self
+                .store
+                .prune_decision_blocks(self.tenant, before, PRUNE_BATCH)
+                .await
+                .map_err(VaultError::store("decision log"))?;
+            pruned += n;
+            if n < u64::from(PRUNE_BATCH) {
+                break;
+            }
+        }
+        if pruned > 0 {
+            self.append_audit(vec![self.audit(
+                who,
+                "decision_log.prune",
+                None,
+                None,
+                json!({ "blocks": pruned, "before": before }),
+            )])
+            .await?;
+        }
+        Ok(pruned)
     }
 
     /// A decision by its `decision_id`: what was asked, the answer, and the policy version

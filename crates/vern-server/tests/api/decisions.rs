@@ -558,3 +558,51 @@ async fn pending_decisions_are_written_by_the_flusher() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// The decision audit is kept for the configured time (default three years), then the
+/// scheduled `decision_log.prune` job deletes it: an old decision is no longer found, a recent
+/// one is, and the pruning is audited.
+#[tokio::test]
+async fn the_decision_audit_is_pruned_after_its_retention() {
+    use std::sync::Arc;
+    use vern_core::ids::FixedClock;
+    use vern_server::jobs::{Runner, RunnerConfig};
+    let clock = Arc::new(FixedClock::new(time::OffsetDateTime::now_utc()));
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        clock: Some(clock.clone()),
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    let subject = id_of(&app.create_subject(&lead("old-proof@example.com")).await);
+    let ask = json!({"subject_id": subject, "purpose": "marketing.send", "channel": "email",
+                     "message_class": "newsletter"});
+    let old = decide(&app, &ask).await["decision_id"].clone();
+    let found = |id: Value| {
+        let app = &app;
+        async move {
+            app.get(
+                &app.admin_token,
+                &format!("/v1/decisions/{}", id.as_str().unwrap()),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(found(old.clone()).await, StatusCode::OK);
+
+    clock.advance(time::Duration::days(3 * 365 + 1));
+    let recent = decide(&app, &ask).await["decision_id"].clone();
+    assert_eq!(found(recent.clone()).await, StatusCode::OK);
+    let runner = Runner::new(app.vault.clone(), RunnerConfig::default());
+    runner.schedule_due().await.unwrap();
+    while runner.run_one().await.unwrap().is_some() {}
+
+    assert_eq!(found(old).await, StatusCode::NOT_FOUND);
+    assert_eq!(found(recent).await, StatusCode::OK);
+    let audit = app.audit_entries().await;
+    let prune = audit
+        .iter()
+        .find(|e| e.entry.action == "decision_log.prune")
+        .expect("the pruning is audited");
+    assert!(prune.entry.detail.contains("\"blocks\":1"), "{}", prune.entry.detail);
+}

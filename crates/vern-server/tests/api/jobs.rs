@@ -26,6 +26,7 @@ fn config(owner: &str) -> RunnerConfig {
         lease: Duration::from_secs(30),
         poll: Duration::from_millis(10),
         sweep_every: Some(Duration::from_secs(24 * 3600)),
+        decision_log_keep: None,
         max_attempts: 2,
         backoff: Duration::ZERO,
     }

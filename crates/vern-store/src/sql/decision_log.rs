@@ -31,6 +31,22 @@ impl DecisionLogStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
+    async fn prune_decision_blocks(&self, tenant: Uuid, before: i64, limit: u32) -> StoreResult<u64> {
+        // The table is a block per bulk call or flush interval, not a row per decision, so
+        // the scan by `created_at` stays small; batches keep each write lock short.
+        let done = sqlx::query(
+            "DELETE FROM decision_log WHERE tenant_id = $1 AND id IN (SELECT id FROM \
+             decision_log WHERE tenant_id = $1 AND created_at < $2 ORDER BY created_at LIMIT $3)",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.data.write)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn decision_block(
         &self,
         tenant: Uuid,

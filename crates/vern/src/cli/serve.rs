@@ -38,6 +38,11 @@ pub struct ServeArgs {
     /// Sender of outgoing mail; default: the controller's name and address from the policy.
     #[arg(long, env = "VERN_MAIL_FROM", value_name = "MAILBOX")]
     pub mail_from: Option<String>,
+    /// Days the decision audit keeps each decision (`GET /v1/decisions/{id}`); older blocks are
+    /// deleted with the scheduled sweep. 0 keeps them for ever. Default: three years, the
+    /// general limitation period for claims.
+    #[arg(long, env = "VERN_DECISION_LOG_DAYS", default_value_t = 1095)]
+    pub decision_log_days: u64,
     /// Milliseconds between job-queue polls while the queue is idle.
     #[arg(long, env = "VERN_JOB_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub job_poll_ms: u64,
@@ -230,6 +235,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             sweep_every: (args.sweep_every_hours > 0)
                 .then(|| Duration::from_secs(args.sweep_every_hours.saturating_mul(3600))),
             poll: Duration::from_millis(args.job_poll_ms),
+            decision_log_keep: (args.decision_log_days > 0)
+                .then(|| Duration::from_secs(args.decision_log_days.saturating_mul(86_400))),
             ..RunnerConfig::default()
         };
         let mut runner = Runner::new(vault.clone(), config);

@@ -120,18 +120,13 @@ pub async fn logout(
     Form(form): Form<CsrfOnly>,
 ) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
-    if let Some(id) = &ctx.admin_cookie {
-        state.web().end(id);
-    }
-    let mut r = see_other("/admin/login");
-    append_cookie(
-        &mut r,
-        &format!(
-            "{}; Max-Age=0",
-            cookie_line(ADMIN_COOKIE, "", ctx.secure, None)
-        ),
-    );
-    Ok(r)
+    Ok(super::end_session(
+        &state,
+        &ctx,
+        ctx.admin_cookie.as_ref(),
+        ADMIN_COOKIE,
+        "/admin/login",
+    ))
 }
 
 pub struct QueueRow {

@@ -378,6 +378,27 @@ pub(crate) fn cookie_line(name: &str, value: &str, secure: bool, max_age: Option
     line
 }
 
+/// Logging out of the portal or the console: the session (named by `cookie`'s value, if the
+/// browser sent one) ends on the server, the browser is told to drop the cookie, and it goes
+/// to `redirect`.
+pub(crate) fn end_session(
+    state: &AppState,
+    ctx: &Ctx,
+    session: Option<&String>,
+    cookie: &str,
+    redirect: &str,
+) -> Response {
+    if let Some(id) = session {
+        state.web().end(id);
+    }
+    let mut r = see_other(redirect);
+    append_cookie(
+        &mut r,
+        &format!("{}; Max-Age=0", cookie_line(cookie, "", ctx.secure, None)),
+    );
+    r
+}
+
 pub(crate) fn append_cookie(res: &mut Response, line: &str) {
     if let Ok(v) = HeaderValue::from_str(line) {
         res.headers_mut().append(header::SET_COOKIE, v);

@@ -730,16 +730,11 @@ pub async fn logout(
     Form(form): Form<CsrfOnly>,
 ) -> WebResult {
     ctx.check_csrf(&form.csrf)?;
-    if let Some(id) = &ctx.portal_cookie {
-        state.web().end(id);
-    }
-    let mut r = see_other("/");
-    append_cookie(
-        &mut r,
-        &format!(
-            "{}; Max-Age=0",
-            cookie_line(PORTAL_COOKIE, "", ctx.secure, None)
-        ),
-    );
-    Ok(r)
+    Ok(super::end_session(
+        &state,
+        &ctx,
+        ctx.portal_cookie.as_ref(),
+        PORTAL_COOKIE,
+        "/",
+    ))
 }

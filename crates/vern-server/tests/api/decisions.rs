@@ -604,5 +604,9 @@ async fn the_decision_audit_is_pruned_after_its_retention() {
         .iter()
         .find(|e| e.entry.action == "decision_log.prune")
         .expect("the pruning is audited");
-    assert!(prune.entry.detail.contains("\"blocks\":1"), "{}", prune.entry.detail);
+    assert!(
+        prune.entry.detail.contains("\"blocks\":1"),
+        "{}",
+        prune.entry.detail
+    );
 }

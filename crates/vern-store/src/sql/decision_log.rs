@@ -31,7 +31,12 @@ impl DecisionLogStore for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn prune_decision_blocks(&self, tenant: Uuid, before: i64, limit: u32) -> StoreResult<u64> {
+    async fn prune_decision_blocks(
+        &self,
+        tenant: Uuid,
+        before: i64,
+        limit: u32,
+    ) -> StoreResult<u64> {
         // The table is a block per bulk call or flush interval, not a row per decision, so
         // the scan by `created_at` stays small; batches keep each write lock short.
         let done = sqlx::query(

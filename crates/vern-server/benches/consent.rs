@@ -11,7 +11,8 @@
 //!
 //! `VERN_BENCH_NO_GROUP_COMMIT=1`: each consent write in its own transaction (baseline of 1.)
 //! The decision cache's poller runs unless `VERN_BENCH_NO_CACHE=1` (the same-run baseline:
-//! every decision reads the database, as before the cache).
+//! every decision reads the database, as before the cache). `VERN_BENCH_ONLY=writes|http|bulk|events`
+//! runs one part (for profiling); `VERN_BENCH_EVENT_ROUNDS` sets the event batches (50).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -90,8 +91,11 @@ async fn run() {
         ids.push(vault.create_subject(&who, &input).await.unwrap().subject.id);
     }
 
+    let only = std::env::var("VERN_BENCH_ONLY").unwrap_or_default();
+    let part = |name: &str| only.is_empty() || only == name;
+
     // 1. Durable consent writes, 64 clients, alternating grant/withdraw per subject.
-    let per_client = 100;
+    let per_client = if part("writes") { 100 } else { 0 };
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
@@ -122,10 +126,12 @@ async fn run() {
     }
     let writes = (CLIENTS * per_client) as f64;
     let secs = started.elapsed().as_secs_f64();
-    println!(
-        "consent writes (SQLite, {CLIENTS} clients): {:.0}/s ({writes} in {secs:.2}s)",
-        writes / secs
-    );
+    if part("writes") {
+        println!(
+            "consent writes (SQLite, {CLIENTS} clients): {:.0}/s ({writes} in {secs:.2}s)",
+            writes / secs
+        );
+    }
     // Leave every subject granted for the decision runs.
     for id in &ids {
         vault
@@ -141,7 +147,7 @@ async fn run() {
     let url = format!("http://{}/v1/decisions", listener.local_addr().unwrap());
     tokio::spawn(vern_server::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(if part("http") { 5 } else { 0 });
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
         let (client, url, token, ids) = (client.clone(), url.clone(), token.clone(), ids.clone());
@@ -172,14 +178,22 @@ async fn run() {
         lat.extend(t.await.unwrap());
     }
     lat.sort();
+    if lat.is_empty() {
+        lat.push(Duration::ZERO);
+    }
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
-    println!(
-        "HTTP single decisions ({CLIENTS} clients): {:.0}/s, p50 {:?}, p99 {:?}",
-        lat.len() as f64 / 5.0,
-        pct(0.50),
-        pct(0.99)
-    );
+    if part("http") {
+        println!(
+            "HTTP single decisions ({CLIENTS} clients): {:.0}/s, p50 {:?}, p99 {:?}",
+            lat.len() as f64 / 5.0,
+            pct(0.50),
+            pct(0.99)
+        );
+    }
 
+    if !part("bulk") && !part("events") {
+        return;
+    }
     // 3. Bulk decisions through the vault.
     let reqs: Vec<DecisionRequest> = (0..100_000)
         .map(|i| DecisionRequest {
@@ -230,7 +244,10 @@ async fn run() {
             .collect(),
     };
     let t = Instant::now();
-    let rounds = 50;
+    let rounds: usize = std::env::var("VERN_BENCH_EVENT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     for _ in 0..rounds {
         let s = vault.ingest_events(&who, &batch, false).await.unwrap();
         assert_eq!(s.accepted, 1_000);

@@ -24,6 +24,14 @@ pub(super) fn fill_random(out: &mut [u8]) {
     UnwrapErr(SysRng).fill_bytes(out);
 }
 
+/// Fills a nonce from the thread's user-space CSPRNG (ChaCha, seeded and periodically reseeded
+/// from the OS). A nonce must never repeat under one key but need not be secret, so the
+/// generator that makes one per sealed value without a system call is the right one here;
+/// keys still come from [`fill_random`].
+pub(super) fn fill_nonce(out: &mut [u8]) {
+    rand::rng().fill_bytes(out);
+}
+
 /// HMAC-SHA256 over the concatenation of `parts`, keyed with a 32-byte key.
 pub(super) fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC pads keys shorter than the hash block (64 bytes) with zeros (RFC 2104), so padding
@@ -59,7 +67,7 @@ pub(super) fn aead_seal(
 ) -> Result<Vec<u8>, CryptoError> {
     let cipher = XChaCha20Poly1305::new(<&Key>::from(key));
     let mut nonce = XNonce::default();
-    fill_random(&mut nonce);
+    fill_nonce(&mut nonce);
     let sealed = cipher
         .encrypt(
             &nonce,

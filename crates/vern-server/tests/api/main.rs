@@ -24,6 +24,7 @@ mod openapi;
 mod outbox;
 mod policy_versions;
 mod portability;
+mod rate_limits;
 mod receipts;
 mod records;
 mod rectification;

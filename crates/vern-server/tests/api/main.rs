@@ -7,6 +7,7 @@ mod authz;
 mod bad_input;
 mod browser;
 mod canary;
+mod canary_scan;
 mod consent;
 mod consent_expiry;
 mod crypto;

@@ -224,9 +224,10 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a ConsentEvent>) -> ConsentSt
 /// Why a consent event is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConsentError {
-    #[error("consent scope {0:?} is not declared in the policy")]
+    // Neither message repeats the client's string: it could be anything, personal data too.
+    #[error("the consent scope is not declared in the policy")]
     UnknownScope(String),
-    #[error("channel {channel:?} is not one of the channels of consent scope {scope:?}")]
+    #[error("the channel is not one of the channels of this consent scope")]
     ChannelNotInScope { scope: String, channel: String },
     #[error("a Global Privacy Control signal can only withdraw consent")]
     GpcCannotGrant,

@@ -364,21 +364,24 @@ fn check_value(value: &serde_json::Value) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Client text quoted in a reason: escaped and cut short, so a reason stays one readable
-/// sentence whatever was sent (identifiers that did not match the policy are echoed to help
-/// the caller, but never at length).
 struct Shown<'a>(&'a str);
 
+/// A client's string in an error message: shown only when it looks like a policy id (lower-case
+/// ASCII, digits, `_ . : -`, at most 64 bytes), so a typo is easy to spot, while an email
+/// address or a name sent in the wrong field is never repeated back (or logged).
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MAX_CHARS: usize = 64;
-        for c in self.0.chars().take(MAX_CHARS) {
-            write!(f, "{}", c.escape_debug())?;
+        let id_like = (1..=64).contains(&self.0.len())
+            && self.0.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'_' | b'.' | b':' | b'-')
+            });
+        if id_like {
+            f.write_str(self.0)
+        } else {
+            f.write_str("(value not shown: not a policy id)")
         }
-        if self.0.chars().nth(MAX_CHARS).is_some() {
-            f.write_str("…")?;
-        }
-        Ok(())
     }
 }
 

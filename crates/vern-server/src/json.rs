@@ -139,14 +139,43 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// `records[0].category`, or `body` for the top level.
+/// `records[0].category`, or `body` for the top level. Keys come from the client (an unknown
+/// field, a key inside a record's value), so a key that does not look like a schema field name
+/// is shown as `<key>`: a body with an email address or a name as a key must not have it
+/// repeated in the answer (or the log).
 fn json_path(path: &serde_path_to_error::Path) -> String {
-    let s = path.to_string();
-    if s == "." || s.is_empty() {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(if field_name_like(key) { key } else { "<key>" });
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    if out.is_empty() {
         "body".to_owned()
     } else {
-        s
+        out
     }
+}
+
+/// A schema field name: lower-case ASCII, digits and `_`, at most 64 bytes.
+fn field_name_like(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Turns serde's message into a code and a reason that keep the schema's words and drop the

@@ -5,7 +5,8 @@
 //!
 //! Layers, outermost first: request id → trace (method, route template, status, latency; no
 //! query strings, bodies or headers) → metrics → problem+json safety net → catch-panic →
-//! timeout → body limit → router (404/405 as problems).
+//! timeout → body limit → router (404/405 as problems) → rate limits on the request-submission
+//! and verification-code routes (429 with `Retry-After`).
 
 pub mod api;
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod oidc;
 pub mod openapi;
+pub mod ratelimit;
 pub mod vault;
 pub mod web;
 pub mod zip;
@@ -46,6 +48,8 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Longest a request may take before it is answered 503.
     pub request_timeout: Duration,
+    /// Limits on request submission and verification-code attempts (decision 0021).
+    pub rate_limits: ratelimit::RateLimitConfig,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +57,7 @@ impl Default for ServerConfig {
         ServerConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            rate_limits: ratelimit::RateLimitConfig::default(),
         }
     }
 }
@@ -67,6 +72,8 @@ pub struct AppState {
     gdpr_api: Option<Arc<api::gdpr_api::GdprApiConfig>>,
     /// The portal's and console's sessions and login links.
     web: Arc<web::WebState>,
+    /// The rate limiter's buckets (per node, in memory).
+    limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -82,6 +89,7 @@ impl AppState {
             metrics: metrics::handle(),
             gdpr_api: None,
             web: Arc::new(web::WebState::default()),
+            limiter: Arc::new(ratelimit::RateLimiter::default()),
         }
     }
 
@@ -103,6 +111,10 @@ impl AppState {
         &self.web
     }
 
+    pub fn limiter(&self) -> &ratelimit::RateLimiter {
+        &self.limiter
+    }
+
     pub fn vault_arc(&self) -> Arc<Vault> {
         self.vault.clone()
     }
@@ -120,6 +132,11 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     routes
         .merge(web::router())
+        // After routing (it needs the route template), before the handler.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::enforce,
+        ))
         .fallback(middleware::not_found)
         .with_state(state)
         .layer(axum::Extension(doc_json))

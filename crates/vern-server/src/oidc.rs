@@ -260,42 +260,117 @@ impl OidcVerifier {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<VerifiedToken, OidcError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(OidcError::Malformed("too long"));
-        }
-        let mut parts = token.split('.');
-        let (Some(h64), Some(p64), Some(s64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(OidcError::Malformed("not three dot-separated parts"));
-        };
-        let header: Header = serde_json::from_slice(&b64(h64)?)
-            .map_err(|_| OidcError::Malformed("the header is not a JSON object"))?;
-        let alg = match header.alg.as_str() {
-            "RS256" => Alg::Rs256,
-            "ES256" => Alg::Es256,
-            _ => return Err(OidcError::UnsupportedAlgorithm),
-        };
-        let payload = b64(p64)?;
-        let claims: serde_json::Map<String, Value> = serde_json::from_slice(&payload)
-            .map_err(|_| OidcError::Malformed("the payload is not a JSON object"))?;
-        let signature = b64(s64)?;
+        let parsed = parse_jws(token)?;
         // The issuer is read before the signature is checked only to choose whose keys to use;
         // a forged `iss` then fails the signature with that issuer's keys.
-        let iss = claims
-            .get("iss")
-            .and_then(Value::as_str)
-            .ok_or(OidcError::MissingClaim("iss"))?;
+        let iss = parsed.issuer()?;
         let issuer = self
             .issuers
             .iter()
             .find(|i| i.config.issuer == iss)
             .ok_or(OidcError::UntrustedIssuer)?;
-        let key = issuer.key(&self.http, header.kid.as_deref(), alg).await?;
-        let signed = &token[..h64.len() + 1 + p64.len()];
-        verify_signature(&key, alg, signed.as_bytes(), &signature)?;
-        check_claims(&issuer.config, claims, now)
+        let key = issuer
+            .key(&self.http, parsed.header.kid.as_deref(), parsed.alg)
+            .await?;
+        verify_signature(
+            &key,
+            parsed.alg,
+            parsed.signed.as_bytes(),
+            &parsed.signature,
+        )?;
+        check_claims(&issuer.config, parsed.claims, now)
     }
+}
+
+/// A JWS compact token taken apart (nothing verified yet).
+struct ParsedJws<'a> {
+    header: Header,
+    alg: Alg,
+    claims: serde_json::Map<String, Value>,
+    signature: Vec<u8>,
+    /// `header.payload`, the signed bytes.
+    signed: &'a str,
+}
+
+impl ParsedJws<'_> {
+    fn issuer(&self) -> Result<&str, OidcError> {
+        self.claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or(OidcError::MissingClaim("iss"))
+    }
+}
+
+/// Splits and decodes a token: three base64url parts, a JSON header naming RS256 or ES256, a
+/// JSON object payload. Pure, so it can be fuzzed.
+fn parse_jws(token: &str) -> Result<ParsedJws<'_>, OidcError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(OidcError::Malformed("too long"));
+    }
+    let mut parts = token.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(OidcError::Malformed("not three dot-separated parts"));
+    };
+    let header: Header = serde_json::from_slice(&b64(h64)?)
+        .map_err(|_| OidcError::Malformed("the header is not a JSON object"))?;
+    let alg = match header.alg.as_str() {
+        "RS256" => Alg::Rs256,
+        "ES256" => Alg::Es256,
+        _ => return Err(OidcError::UnsupportedAlgorithm),
+    };
+    let payload = b64(p64)?;
+    let claims: serde_json::Map<String, Value> = serde_json::from_slice(&payload)
+        .map_err(|_| OidcError::Malformed("the payload is not a JSON object"))?;
+    let signature = b64(s64)?;
+    Ok(ParsedJws {
+        header,
+        alg,
+        claims,
+        signature,
+        signed: &token[..h64.len() + 1 + p64.len()],
+    })
+}
+
+/// Parses a JWKS document as a refresh does: keys vern cannot use (other types, malformed) are
+/// skipped, not fatal — issuers publish encryption keys and new algorithms next to the signing
+/// keys. At most [`MAX_KEYS`] are read.
+fn parse_jwks(set: JwkSet) -> HashMap<String, Jwk> {
+    let mut keys = HashMap::new();
+    for raw in set.keys.into_iter().take(MAX_KEYS) {
+        if let Ok(k) = serde_json::from_value::<Jwk>(raw) {
+            keys.insert(k.kid.clone().unwrap_or_default(), k);
+        }
+    }
+    keys
+}
+
+/// Every check of [`OidcVerifier::verify`] against a JWKS document given as bytes instead of
+/// fetched: the whole parsing surface (token, header, claims, JWKS, keys, signature) without
+/// the network. For fuzzing and offline checks.
+pub fn verify_offline(
+    config: &IssuerConfig,
+    jwks: &[u8],
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<VerifiedToken, OidcError> {
+    let parsed = parse_jws(token)?;
+    if parsed.issuer()? != config.issuer {
+        return Err(OidcError::UntrustedIssuer);
+    }
+    let set: JwkSet = serde_json::from_slice(jwks)
+        .map_err(|_| OidcError::Unavailable("the JWKS is not a key set".into()))?;
+    let keys = parse_jwks(set);
+    let key =
+        pick(&keys, parsed.header.kid.as_deref(), parsed.alg)?.ok_or(OidcError::UnknownKey)?;
+    verify_signature(
+        &key,
+        parsed.alg,
+        parsed.signed.as_bytes(),
+        &parsed.signature,
+    )?;
+    check_claims(config, parsed.claims, now)
 }
 
 fn b64(part: &str) -> Result<Vec<u8>, OidcError> {
@@ -518,15 +593,7 @@ impl Issuer {
             }
         };
         let set: JwkSet = fetch_json(http, &jwks_uri, self.config.fetch_timeout).await?;
-        let mut keys = HashMap::new();
-        // Keys vern cannot use (other types, malformed) are skipped, not fatal: issuers publish
-        // encryption keys and new algorithms next to the signing keys.
-        for raw in set.keys.into_iter().take(MAX_KEYS) {
-            if let Ok(k) = serde_json::from_value::<Jwk>(raw) {
-                keys.insert(k.kid.clone().unwrap_or_default(), k);
-            }
-        }
-        cache.keys = keys;
+        cache.keys = parse_jwks(set);
         Ok(())
     }
 }

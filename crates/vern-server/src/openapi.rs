@@ -165,6 +165,30 @@ const ERRORS: &[(&str, &str)] = &[
     ("503", "The request timed out or the service is not ready"),
 ];
 
+/// The operations behind a rate limit (see `crate::ratelimit`), which may answer 429.
+const RATE_LIMITED: &[(&str, &str)] = &[
+    ("post", "/v1/requests"),
+    ("post", "/v1/request-verifications/{token}"),
+];
+
+/// 429 with `Retry-After`, for the rate-limited operations.
+fn too_many_response() -> Response {
+    let mut r = problem_response(
+        "Too many attempts from this client network (its /24 or /64), or too many code \
+         attempts for this request; retry after the `Retry-After` seconds",
+    );
+    r.headers.insert(
+        "Retry-After".to_owned(),
+        RefOr::T(
+            utoipa::openapi::HeaderBuilder::new()
+                .schema(Some(u64::schema()))
+                .description(Some("Whole seconds until the next attempt is allowed"))
+                .build(),
+        ),
+    );
+    r
+}
+
 /// Adds the problem responses each operation can give, and makes the operational endpoints
 /// (`security()` in their annotation) explicitly unauthenticated.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
@@ -203,6 +227,12 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             }
             if method == "post" && secured {
                 codes.push("409");
+            }
+            if RATE_LIMITED.contains(&(method, path.as_str())) {
+                op.responses
+                    .responses
+                    .entry("429".to_owned())
+                    .or_insert_with(|| RefOr::T(too_many_response()));
             }
             for (code, description) in ERRORS {
                 if codes.contains(code) {

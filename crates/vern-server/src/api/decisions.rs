@@ -164,6 +164,17 @@ fn push_code(out: &mut Vec<u8>, code: &str) {
     }
 }
 
+/// Parses a bulk body as the endpoint does (NDJSON or a JSON array) and returns how many
+/// requests it holds. For fuzzing: the decoding is the whole untrusted surface before the
+/// vault.
+pub fn parse_bulk_body(body: &[u8], ndjson: bool) -> Result<usize, ApiError> {
+    if ndjson {
+        parse_ndjson(body).map(|v| v.len())
+    } else {
+        parse_array(body).map(|v| v.len())
+    }
+}
+
 /// One request per non-empty line; a bad line is named by its index. Large bodies are
 /// parsed on every core, split at line ends.
 fn parse_ndjson(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {

@@ -89,7 +89,9 @@ pub async fn check(
         .map_err(ApiError::internal)?;
     match stored {
         None => Ok(Outcome::First(Pending { token, key, digest })),
-        Some(row) if row.request_hash == digest => {
+        // The digest is compared in constant time: it is keyed by the server, but nothing about
+        // a stored request should leak through how long a mismatch takes to answer.
+        Some(row) if digest_matches(&row.request_hash, &digest) => {
             let stored: Stored = serde_json::from_slice(&row.body).map_err(ApiError::internal)?;
             let status = StatusCode::from_u16(row.status).unwrap_or(StatusCode::CREATED);
             Ok(Outcome::Replay(status, stored.id))
@@ -99,6 +101,11 @@ pub async fn check(
             "this Idempotency-Key was used for a different request",
         )),
     }
+}
+
+/// Whether a stored request digest equals the presented one (constant time).
+fn digest_matches(stored: &[u8], given: &[u8]) -> bool {
+    vern_core::crypto::constant_time_eq(stored, given)
 }
 
 /// Stores the outcome of a first use. A failure here is logged, not returned: the resource
@@ -117,5 +124,18 @@ pub async fn remember(state: &AppState, outcome: Outcome, status: StatusCode, id
     };
     if let Err(e) = vault.store().put_idempotent(row).await {
         tracing::warn!(error = %e, "could not store an idempotency key");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digest_matches;
+
+    #[test]
+    fn digests_compare_by_content_and_length() {
+        assert!(digest_matches(&[1, 2, 3], &[1, 2, 3]));
+        assert!(!digest_matches(&[1, 2, 3], &[1, 2, 4]));
+        assert!(!digest_matches(&[1, 2, 3], &[1, 2]));
+        assert!(!digest_matches(&[], &[0]));
     }
 }

@@ -743,15 +743,41 @@ fn log_entry<'a>(
         at: now,
         subject: d.subject,
         identifier: asked_by.map(|(k, h)| (k.as_str(), h.as_slice())),
-        purpose: &item.purpose,
-        channel: item.channel.as_deref(),
-        message_class: item.message_class.as_deref(),
+        purpose: loggable(&item.purpose, d.reason == "unknown_purpose"),
+        channel: item
+            .channel
+            .as_deref()
+            .map(|c| loggable(c, d.reason == "unknown_channel")),
+        message_class: item
+            .message_class
+            .as_deref()
+            .map(|c| loggable(c, d.reason == "unknown_message_class")),
         allowed: d.allowed,
         basis: d.basis,
         reason: d.reason,
         policy_version,
     }
 }
+
+/// What the decision log keeps of a purpose, channel or message class from the request: the
+/// string when it can be a policy id, otherwise [`NOT_A_POLICY_ID`]. A caller that sends an
+/// email address or a name where a purpose belongs must not have it stored in plaintext (the
+/// decision log is not encrypted); the answer's reason still says what was wrong.
+fn loggable(s: &str, known_unknown: bool) -> &str {
+    let id_like = (1..=64).contains(&s.len())
+        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b':' | b'-')
+        });
+    if id_like && !known_unknown {
+        s
+    } else {
+        NOT_A_POLICY_ID
+    }
+}
+
+/// Stands in the decision log for a request string that is not a policy id.
+pub const NOT_A_POLICY_ID: &str = "(not a policy id)";
 
 /// The decision for a subject's state (`None`: an address of nobody known).
 fn decide_with(
@@ -848,5 +874,27 @@ impl Vault {
             }
         }
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::{NOT_A_POLICY_ID, loggable};
+
+    #[test]
+    fn only_policy_id_like_strings_reach_the_decision_log() {
+        assert_eq!(loggable("marketing.send", false), "marketing.send");
+        assert_eq!(loggable("email", false), "email");
+        assert_eq!(loggable("email", true), NOT_A_POLICY_ID);
+        for personal in [
+            "ola@example.com",
+            "Ola Nordmann",
+            "+47 415 77 319",
+            "",
+            "ÆØÅ",
+        ] {
+            assert_eq!(loggable(personal, false), NOT_A_POLICY_ID, "{personal}");
+        }
+        assert_eq!(loggable(&"a".repeat(65), false), NOT_A_POLICY_ID);
     }
 }

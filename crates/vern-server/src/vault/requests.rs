@@ -496,7 +496,10 @@ impl Vault {
         {
             None => self.view_of(&row),
             Some(existing) => {
-                if existing.idem_digest.as_deref() != row.idem_digest.as_deref() {
+                if !optional_digests_equal(
+                    existing.idem_digest.as_deref(),
+                    row.idem_digest.as_deref(),
+                ) {
                     return Err(VaultError::field(
                         "Idempotency-Key",
                         "idempotency_key_reused",
@@ -1096,5 +1099,29 @@ fn check_outcome(o: &Fulfilment, rights: &[Right]) -> VaultResult<Fulfilment> {
         Ok(out)
     } else {
         Err(VaultError::Validation(errors))
+    }
+}
+
+/// Whether two optional idempotency digests are the same: both absent, or both present and equal
+/// byte for byte, compared in constant time.
+fn optional_digests_equal(a: Option<&[u8]>, b: Option<&[u8]>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => vern_core::crypto::constant_time_eq(a, b),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::optional_digests_equal;
+
+    #[test]
+    fn optional_digests_compare_presence_and_content() {
+        assert!(optional_digests_equal(None, None));
+        assert!(optional_digests_equal(Some(b"ab"), Some(b"ab")));
+        assert!(!optional_digests_equal(Some(b"ab"), Some(b"ac")));
+        assert!(!optional_digests_equal(Some(b"ab"), None));
+        assert!(!optional_digests_equal(None, Some(b"")));
     }
 }

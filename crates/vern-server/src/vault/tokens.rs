@@ -56,7 +56,10 @@ impl Vault {
             .find_token_by_hash(&hash)
             .await
             .map_err(|e| VaultError::Internal(e.to_string()))?;
+        // The row was found by an index match on the hash (see the module comment); the
+        // constant-time re-check guards against a store that matched loosely (collation, prefix).
         let who = row
+            .filter(|r| vern_core::crypto::constant_time_eq(&r.token_hash, &hash))
             .filter(|r| r.revoked_at.is_none() && r.tenant_id == self.tenant)
             .filter(|r| self.role_exists(&r.role))
             .map(|r| Principal::new(Actor::Token(r.id), r.role));

@@ -41,7 +41,9 @@ impl Vault {
             .find_token_by_hash(hash)
             .await
             .map_err(|e| VaultError::Internal(e.to_string()))?;
+        // Keyed lookup by hash, re-checked in constant time (see `authenticate`).
         Ok(row
+            .filter(|r| vern_core::crypto::constant_time_eq(&r.token_hash, hash))
             .filter(|r| r.revoked_at.is_none() && r.tenant_id == self.tenant)
             .filter(|r| self.role_exists(&r.role))
             .map(|r| Principal::new(Actor::Token(r.id), r.role)))
@@ -50,12 +52,14 @@ impl Vault {
     /// The request a verification link belongs to, if the link is live (the portal keeps it in
     /// the person's session to show the status after the code is confirmed).
     pub async fn verification_request(&self, token: &str) -> VaultResult<Option<Uuid>> {
+        let presented = hash_token(token);
         let row = self
             .store
-            .find_verification(&hash_token(token))
+            .find_verification(&presented)
             .await
             .map_err(VaultError::store("verification link"))?;
         Ok(row
+            .filter(|v| vern_core::crypto::constant_time_eq(&v.token_hash, &presented))
             .filter(|v| v.tenant_id == self.tenant && v.expires_at >= self.now())
             .map(|v| v.request_id))
     }

@@ -82,6 +82,9 @@ pub(crate) struct PendingLogin {
 }
 
 /// The web layer's in-memory state (see decision 0016).
+///
+/// Session ids and login tokens are 256-bit random and the maps are keyed by their SHA-256: a
+/// hash-map probe compares hashes, not secrets, so it is no timing oracle (decision 0021).
 #[derive(Debug, Default)]
 pub struct WebState {
     sessions: Mutex<HashMap<[u8; 32], Session>>,

@@ -75,9 +75,67 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_jobs: bool,
     #[command(flatten)]
+    pub rate: RateArgs,
+    #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
     pub gdpr_api: GdprApiArgs,
+}
+
+/// Rate limits on request submission and verification codes (decision 0021; docs/operations.md).
+/// Each limit is `BURST/SECONDS`: BURST attempts at once, then one more every SECONDS; `0` is off.
+#[derive(Debug, Args)]
+pub struct RateArgs {
+    /// Request submissions (`POST /v1/requests`, the portal's form) per client /24 or /64.
+    #[arg(
+        long,
+        env = "VERN_RATE_SUBMIT",
+        default_value = "10/60",
+        value_name = "BURST/SECS"
+    )]
+    pub rate_submit: vern_server::ratelimit::Bucket,
+    /// Verification-code attempts per client /24 or /64.
+    #[arg(
+        long,
+        env = "VERN_RATE_VERIFY",
+        default_value = "20/10",
+        value_name = "BURST/SECS"
+    )]
+    pub rate_verify: vern_server::ratelimit::Bucket,
+    /// Verification-code attempts per target request, from any address.
+    #[arg(
+        long,
+        env = "VERN_RATE_VERIFY_REQUEST",
+        default_value = "10/60",
+        value_name = "BURST/SECS"
+    )]
+    pub rate_verify_request: vern_server::ratelimit::Bucket,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges,
+    /// comma-separated). Required behind a proxy: otherwise every client shares the proxy's
+    /// bucket.
+    #[arg(
+        long,
+        env = "VERN_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxy: Vec<vern_server::ratelimit::Cidr>,
+    /// Count loopback clients too (by default a loopback peer without `X-Forwarded-For` is
+    /// exempt: local tools, health checks).
+    #[arg(long)]
+    pub rate_limit_loopback: bool,
+}
+
+impl RateArgs {
+    fn config(&self) -> vern_server::ratelimit::RateLimitConfig {
+        vern_server::ratelimit::RateLimitConfig {
+            submit_per_client: self.rate_submit,
+            verify_per_client: self.rate_verify,
+            verify_per_request: self.rate_verify_request,
+            trusted_proxies: self.trusted_proxy.clone(),
+            exempt_loopback: !self.rate_limit_loopback,
+        }
+    }
 }
 
 /// The Helsinki profile GDPR API (`/gdpr-api/v1/user/{uuid}`): off unless an issuer is given.
@@ -150,7 +208,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(a) => a,
         None => DEFAULT_LISTEN.parse().context("default listen address")?,
     };
-    let mut config = ServerConfig::default();
+    let mut config = ServerConfig {
+        rate_limits: args.rate.config(),
+        ..ServerConfig::default()
+    };
     if let Some(limit) = ctx.settings.file.body_limit {
         config.body_limit = limit;
     }

@@ -621,15 +621,20 @@ impl Vault {
         if token.len() > 100 {
             return Err(gone());
         }
+        // A keyed lookup by the token's SHA-256 in an indexed column (see `verify_request_link`
+        // for why that is not a timing oracle); the constant-time re-check guards loose matches.
+        let presented = hash_token(token);
         let Some(row) = self
             .store
-            .take_download(&hash_token(token), self.now())
+            .take_download(&presented, self.now())
             .await
             .map_err(VaultError::store("download"))?
         else {
             return Err(gone());
         };
-        if row.tenant_id != self.tenant {
+        if row.tenant_id != self.tenant
+            || !vern_core::crypto::constant_time_eq(&row.token_hash, &presented)
+        {
             return Err(gone());
         }
         let format = format.unwrap_or(if row.html_ct.is_some() {

@@ -64,15 +64,20 @@ impl Vault {
         code: &str,
     ) -> VaultResult<VerificationResult> {
         let not_found = || VaultError::NotFound("verification link (unknown, used or expired)");
+        // Looked up by the SHA-256 of a 256-bit token in an indexed column: the index compare is
+        // not constant-time, but it can only reveal how much of a *hash* matched (a preimage
+        // search, not a guess). The re-check below is in constant time against loose matches.
+        let presented = hash_token(token);
         let Some(v) = self
             .store
-            .find_verification(&hash_token(token))
+            .find_verification(&presented)
             .await
             .map_err(VaultError::store("verification link"))?
         else {
             return Err(not_found());
         };
         if v.tenant_id != self.tenant
+            || !constant_time_eq(&v.token_hash, &presented)
             || v.expires_at < self.now()
             || v.attempts >= VERIFICATION_MAX_ATTEMPTS
         {

@@ -55,6 +55,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0012", 12, "dsr_downloads_and_recipient_tasks"),
     embed!("sqlite", "0013", 13, "subprocessor_notice_mail"),
     embed!("sqlite", "0015", 15, "decision_log"),
+    embed!("sqlite", "0017", 17, "records_class_index"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
@@ -71,6 +72,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0012", 12, "dsr_downloads_and_recipient_tasks"),
     embed!("postgres", "0013", 13, "subprocessor_notice_mail"),
     embed!("postgres", "0015", 15, "decision_log"),
+    embed!("postgres", "0017", 17, "records_class_index"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[embed!("sqlite-keys", "0001", 1, "init")];
 pub(super) const POSTGRES_KEYS: &[Embedded] = &[embed!("postgres-keys", "0001", 1, "init")];

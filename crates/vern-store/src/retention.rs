@@ -209,19 +209,23 @@ pub trait RetentionStore: Send + Sync {
         except: &[(String, String)],
     ) -> impl Future<Output = StoreResult<CalendarPage>> + Send;
 
-    /// The distinct (category, purposes as stored) of the tenant's records.
+    /// The distinct (category, purposes as stored) of the tenant's records, with how many
+    /// records each has.
     fn record_classes(
         &self,
         tenant: Uuid,
-    ) -> impl Future<Output = StoreResult<Vec<(String, String)>>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<(String, String, u64)>>> + Send;
 
     /// Recomputes the stored expiry of every record of one class with anchors in
     /// [`CLASS_ANCHOR_MIN`, `CLASS_ANCHOR_MAX`) in one set-based `UPDATE` that writes only the
-    /// rows whose (expires_at, retention_rule) change. Returns how many changed.
+    /// rows whose (expires_at, retention_rule) change. Returns how many changed. `share` is
+    /// the class's part of the tenant's records (from [`RetentionStore::record_classes`]): a
+    /// large class is read by scanning the table, a small one through its index.
     fn apply_expiry_class(
         &self,
         tenant: Uuid,
         class: &ExpiryClass,
+        share: f64,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Sets the stored expiry of many records at once, by record id: `(id, expires_at, rule)`

@@ -631,22 +631,27 @@ impl Vault {
         self.recompute_all(|_| {}).await
     }
 
-    /// The classes of the tenant's records whose expiry the database can compute exactly.
-    async fn sql_classes(&self) -> VaultResult<Vec<ExpiryClass>> {
+    /// The classes of the tenant's records whose expiry the database can compute exactly,
+    /// each with its share of the tenant's records.
+    async fn sql_classes(&self) -> VaultResult<Vec<(ExpiryClass, f64)>> {
         let classes = self
             .store
             .record_classes(self.tenant)
             .await
             .map_err(VaultError::store("record"))?;
         let plan = self.retention_plan();
+        let total = classes.iter().map(|(_, _, n)| *n).sum::<u64>().max(1) as f64;
         let mut out = Vec::new();
-        for (category, purposes_json) in classes {
+        for (category, purposes_json, n) in classes {
             // Unparseable purposes stay on the application path, which reports them.
             let Ok(purposes) = serde_json::from_str::<Vec<String>>(&purposes_json) else {
                 continue;
             };
             if let Some(formula) = plan.class_formula(&category, &purposes) {
-                out.push(expiry_class(category, purposes_json, &formula));
+                out.push((
+                    expiry_class(category, purposes_json, &formula),
+                    n as f64 / total,
+                ));
             }
         }
         Ok(out)
@@ -660,17 +665,17 @@ impl Vault {
     ) -> VaultResult<u64> {
         let mut changed = 0u64;
         let classes = self.sql_classes().await?;
-        for class in &classes {
+        for (class, share) in &classes {
             changed += self
                 .store
-                .apply_expiry_class(self.tenant, class)
+                .apply_expiry_class(self.tenant, class, *share)
                 .await
                 .map_err(VaultError::store("record"))?;
             progress(changed);
         }
         let except: Vec<(String, String)> = classes
             .into_iter()
-            .map(|c| (c.category, c.purposes_json))
+            .map(|(c, _)| (c.category, c.purposes_json))
             .collect();
         let mut seen = changed;
         let mut purposes: HashMap<String, Vec<String>> = HashMap::new();

@@ -24,8 +24,8 @@ use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::ids::{new_id, to_micros};
 use vern_core::retention::{Basis, ClassFormula, ConsentFact, OwnAnchor, RecordFacts};
-use vern_policy::duration::Unit;
 use vern_policy::category_covers;
+use vern_policy::duration::Unit;
 use vern_policy::model::TriggerKind;
 use vern_store::consent::{ConsentStateRow, ConsentStore};
 use vern_store::{

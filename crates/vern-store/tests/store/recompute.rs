@@ -140,7 +140,7 @@ async fn sql_path_matches(store: &SqlStore, specs: Vec<Spec>) -> usize {
         let purposes: Vec<String> = serde_json::from_str(&purposes_json).unwrap();
         if let Some(f) = plan.class_formula(&category, &purposes) {
             // Both plans: the index for small classes, a table scan for large ones.
-            let share = if n % 2 == 0 { 1.0 } else { 0.0 };
+            let share = if n.is_multiple_of(2) { 1.0 } else { 0.0 };
             classes.push((class_of(&category, &purposes_json, &f), share));
         }
     }
@@ -255,14 +255,14 @@ fn every_combination() -> Vec<Spec> {
     for category in &categories {
         for purposes in &combos {
             let collected_at = dates[i % dates.len()];
-            let last_activity_at = (i % 3 != 0).then(|| dates[(i * 7 + 3) % dates.len()]);
+            let last_activity_at = (!i.is_multiple_of(3)).then(|| dates[(i * 7 + 3) % dates.len()]);
             specs.push(Spec {
                 category: category.clone(),
                 purposes: purposes.clone(),
                 collected_at,
                 last_activity_at,
-                with_events: i % 2 == 0,
-                stored: (i % 4 != 0).then(|| (Some(i as i64), Some("stale".to_owned()))),
+                with_events: i.is_multiple_of(2),
+                stored: (!i.is_multiple_of(4)).then(|| (Some(i as i64), Some("stale".to_owned()))),
             });
             i += 1;
         }
@@ -322,7 +322,10 @@ fn spec(categories: Vec<String>, purposes: Vec<String>) -> impl Strategy<Value =
         date(),
         prop::option::of(date()),
         any::<bool>(),
-        prop::option::of((prop::option::of(any::<i64>()), prop::option::of("[a-z_]{1,12}"))),
+        prop::option::of((
+            prop::option::of(any::<i64>()),
+            prop::option::of("[a-z_]{1,12}"),
+        )),
     )
         .prop_map(
             |(category, purposes, collected_at, last_activity_at, with_events, stored)| Spec {

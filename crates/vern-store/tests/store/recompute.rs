@@ -368,3 +368,52 @@ proptest! {
         }));
     }
 }
+
+/// The plans of the recompute's queries on the bundled SQLite, with migration 0017's
+/// statistics: the application path's page is a primary-key range read in order (no sort of
+/// the tenant's remaining records per page), the class list reads only the class index.
+#[tokio::test]
+async fn recompute_queries_use_the_intended_sqlite_plans() {
+    use sqlx::{AnyConnection, Connection, Row};
+    let dir = crate::harness::TempDir::new();
+    let store = SqlStore::open_dir(&dir.0).await.unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}/vern.sqlite3", dir.0.display());
+    let mut c = AnyConnection::connect(&url).await.unwrap();
+    let mut plan = async |q: &str| -> String {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {q}")))
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(3).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // The shape `calendar_page` builds with `except` classes.
+    let page = plan(
+        "SELECT r.subject_id, r.id FROM records r CROSS JOIN subjects s \
+         ON s.tenant_id = r.tenant_id AND s.id = r.subject_id \
+         WHERE r.tenant_id = x'01' AND r.id > x'00' AND NOT (r.collected_at >= 0 AND \
+         (r.category, r.purposes) IN (SELECT j.value ->> 0, j.value ->> 1 \
+         FROM json_each('[]') j)) ORDER BY r.id LIMIT 10000",
+    )
+    .await;
+    assert!(
+        page.contains("SEARCH r USING PRIMARY KEY (tenant_id=? AND id>?)"),
+        "{page}"
+    );
+    assert!(!page.contains("TEMP B-TREE"), "{page}");
+    let classes = plan(
+        "SELECT category, purposes, COUNT(*) AS n FROM records WHERE tenant_id = x'01' \
+         GROUP BY category, purposes ORDER BY category, purposes",
+    )
+    .await;
+    assert!(
+        classes.contains("COVERING INDEX records_class_idx"),
+        "{classes}"
+    );
+    assert!(!classes.contains("TEMP B-TREE"), "{classes}");
+}

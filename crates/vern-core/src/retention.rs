@@ -155,6 +155,33 @@ struct CompiledException {
     duration: CalendarDuration,
 }
 
+/// A rule's trigger that is one of the record's own columns (docs/decisions/0020).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OwnAnchor {
+    /// `collected_at` (the `collected_at` and `recorded_at` triggers).
+    Collected,
+    /// `last_activity_at`, or `collected_at` when no activity was recorded.
+    LastActivity,
+}
+
+/// One rule that may decide the expiry of a record class, counted from one of the record's own
+/// columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassCandidate {
+    pub rule: String,
+    pub anchor: OwnAnchor,
+    pub duration: CalendarDuration,
+}
+
+/// The expiry of every record of one class (category and stored purposes) as a formula of the
+/// record's own columns: for each purpose (in the record's order, purposes without a rule left
+/// out) its candidate rules in policy order; the earliest candidate of a purpose wins (the
+/// first on a tie), the latest purpose wins (the first on a tie). No purpose: no rule.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClassFormula {
+    pub purposes: Vec<Vec<ClassCandidate>>,
+}
+
 /// The policy's retention rules, parsed once so evaluating a record costs no string parsing.
 #[derive(Debug, Clone)]
 pub struct RetentionPlan {
@@ -305,6 +332,67 @@ impl RetentionPlan {
     /// The ids of the rules, for validating rule names given by operators.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|r| r.id.as_str())
+    }
+
+    /// The expiry of every record with this category and these purposes as a formula of the
+    /// record's own columns, or `None` when it may depend on anything else. Conservative: any
+    /// rule that could apply (category and purpose match, whatever the subject type) with a
+    /// subject-type list, a consent override, or a trigger other than `collected_at`,
+    /// `recorded_at` or `last_activity_at` (event times, fiscal year ends, consent
+    /// withdrawals), or any erasure exception covering the category in any jurisdiction,
+    /// sends the class to [`RetentionPlan::evaluate`]. Otherwise the result equals
+    /// `evaluate` for every record of the class, whatever its subject, consents and event
+    /// times, as long as the anchors and the computed dates stay within the calendar (the
+    /// caller bounds them).
+    pub fn class_formula(&self, category: &str, purposes: &[String]) -> Option<ClassFormula> {
+        if self
+            .exceptions
+            .iter()
+            .any(|e| e.categories.iter().any(|c| category_covers(c, category)))
+        {
+            return None;
+        }
+        let no_purpose = [String::new()];
+        let purposes: &[String] = if purposes.is_empty() {
+            &no_purpose
+        } else {
+            purposes
+        };
+        let mut formula = ClassFormula::default();
+        for purpose in purposes {
+            let mut candidates: Vec<ClassCandidate> = Vec::new();
+            for rule in self.rules.iter().filter(|r| {
+                r.categories.iter().any(|c| category_covers(c, category))
+                    && (r.purposes.is_empty() || r.purposes.iter().any(|p| p == purpose))
+            }) {
+                if !rule.subject_types.is_empty() || rule.consent_override.is_some() {
+                    return None;
+                }
+                let anchor = match rule.anchor {
+                    Anchor::Collected => OwnAnchor::Collected,
+                    Anchor::LastActivity => OwnAnchor::LastActivity,
+                    Anchor::FiscalYearEnd | Anchor::Named(_) | Anchor::ConsentWithdrawn(_) => {
+                        return None;
+                    }
+                };
+                // A later candidate with the same date never wins (the first wins a tie).
+                if !candidates
+                    .iter()
+                    .any(|c| c.anchor == anchor && c.duration == rule.duration)
+                {
+                    candidates.push(ClassCandidate {
+                        rule: rule.id.clone(),
+                        anchor,
+                        duration: rule.duration,
+                    });
+                }
+            }
+            // A purpose without a rule adds no limit; a repeated purpose never wins a tie.
+            if !candidates.is_empty() && !formula.purposes.contains(&candidates) {
+                formula.purposes.push(candidates);
+            }
+        }
+        Some(formula)
     }
 
     /// The expiry of a record given the subject's consents. See the module docs for the rules.

@@ -60,8 +60,9 @@ pub use requests::{
     RequestStore, VerificationRow,
 };
 pub use retention::{
-    AnonymisedCount, CalendarPage, CalendarRow, EvidenceRow, ExpiredRecord, ExpiryUpdate,
-    LegalHoldRow, RetentionStore, SweepItem, SweepOutcome,
+    AnonymisedCount, CLASS_ANCHOR_MAX, CLASS_ANCHOR_MIN, CalendarPage, CalendarRow, ClassAnchor,
+    ClassRule, ClassUnit, EvidenceRow, ExpiredRecord, ExpiryClass, ExpiryUpdate, LegalHoldRow,
+    RetentionStore, SweepItem, SweepOutcome,
 };
 pub use sql::{Backend, SqlStore, SqliteBackup, migration_versions};
 

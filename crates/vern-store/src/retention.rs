@@ -78,6 +78,51 @@ pub struct CalendarRow {
     pub jurisdiction: Option<String>,
 }
 
+/// Which of a record's own columns a rule counts from (docs/decisions/0020).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassAnchor {
+    /// `collected_at`.
+    Collected,
+    /// `last_activity_at`, or `collected_at` when it is NULL.
+    LastActivity,
+}
+
+/// The calendar unit of a rule's duration (years are passed as 12 months each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassUnit {
+    Days,
+    Months,
+}
+
+/// One candidate rule of a record class: its id and `anchor + amount unit`, calendar arithmetic
+/// keeping the time of day, a month's missing day clamped to its last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassRule {
+    pub rule: String,
+    pub anchor: ClassAnchor,
+    pub amount: u32,
+    pub unit: ClassUnit,
+}
+
+/// A record class whose expiry is a formula of the record's own columns, recomputed by one
+/// set-based `UPDATE` ([`RetentionStore::apply_expiry_class`]). `purposes` holds, per purpose,
+/// its candidate rules: the earliest candidate of a purpose wins (the first on a tie), the
+/// latest purpose wins (the first on a tie); no purpose means no rule (`NULL`, `NULL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryClass {
+    pub category: String,
+    /// The purposes exactly as stored (a JSON array).
+    pub purposes_json: String,
+    pub purposes: Vec<Vec<ClassRule>>,
+}
+
+/// Anchors (µs) the set-based path evaluates: 1900-01-01 (inclusive) to 8000-01-01
+/// (exclusive). With durations of at most 1000 years every date stays inside both backends'
+/// calendars and `time`'s; records with an anchor outside are recomputed in the application.
+pub const CLASS_ANCHOR_MIN: i64 = -2_208_988_800_000_000;
+/// See [`CLASS_ANCHOR_MIN`].
+pub const CLASS_ANCHOR_MAX: i64 = 190_288_396_800_000_000;
+
 /// A record's new expiry: `(record id, expires_at, rule)`.
 pub type ExpiryUpdate = (Uuid, Option<i64>, Option<String>);
 
@@ -153,13 +198,35 @@ pub trait RetentionStore: Send + Sync {
     fn shred_pending_keys(&self, limit: u32) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Records after `after` in id order with their subjects' facts and consents, `limit` at
-    /// most: one keyset page of the whole tenant (a policy change recomputes every record).
+    /// most: one keyset page of the tenant (a policy change recomputes every record), leaving
+    /// out the records that [`RetentionStore::apply_expiry_class`] recomputes for the classes
+    /// `except` (category, purposes as stored), i.e. those with anchors in range.
     fn calendar_page(
         &self,
         tenant: Uuid,
         after: Option<Uuid>,
         limit: u32,
+        except: &[(String, String)],
     ) -> impl Future<Output = StoreResult<CalendarPage>> + Send;
+
+    /// The distinct (category, purposes as stored) of the tenant's records, with how many
+    /// records each has.
+    fn record_classes(
+        &self,
+        tenant: Uuid,
+    ) -> impl Future<Output = StoreResult<Vec<(String, String, u64)>>> + Send;
+
+    /// Recomputes the stored expiry of every record of one class with anchors in
+    /// [`CLASS_ANCHOR_MIN`, `CLASS_ANCHOR_MAX`) in one set-based `UPDATE` that writes only the
+    /// rows whose (expires_at, retention_rule) change. Returns how many changed. `share` is
+    /// the class's part of the tenant's records (from [`RetentionStore::record_classes`]): a
+    /// large class is read by scanning the table, a small one through its index.
+    fn apply_expiry_class(
+        &self,
+        tenant: Uuid,
+        class: &ExpiryClass,
+        share: f64,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Sets the stored expiry of many records at once, by record id: `(id, expires_at, rule)`
     /// (set-based: a few statements per thousand records).

@@ -393,3 +393,43 @@ fn erasure_exceptions_bind_invoices_until_their_end_and_not_other_categories() {
         None
     );
 }
+
+/// The classifier sends every class that depends on more than the record's own columns to the
+/// application (decision 0020), and compiles the rest.
+#[test]
+fn class_formula_is_conservative() {
+    let plan = plan();
+    let p = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+    // Consent override (talent pool) and event trigger (application deadline).
+    assert!(
+        plan.class_formula("recruitment.cv", &p(&["recruitment.talent_pool"]))
+            .is_none()
+    );
+    assert!(
+        plan.class_formula("recruitment.cv", &p(&["recruitment.process"]))
+            .is_none()
+    );
+    // Erasure exceptions and fiscal-year triggers.
+    assert!(plan.class_formula("finance.invoice", &p(&[])).is_none());
+    assert!(plan.class_formula("commercial.order", &p(&[])).is_none());
+    // A consent-withdrawn rule for one of the purposes.
+    assert!(
+        plan.class_formula(
+            "contact.email",
+            &p(&["marketing.send", "marketing.profiling"])
+        )
+        .is_none()
+    );
+    // Own columns only: last activity + 24 months.
+    let f = plan
+        .class_formula("contact.email.work_named", &p(&["marketing.send"]))
+        .unwrap();
+    assert_eq!(f.purposes.len(), 1);
+    assert_eq!(f.purposes[0][0].rule, "marketing_contacts");
+    assert_eq!(f.purposes[0][0].anchor, OwnAnchor::LastActivity);
+    // No rule at all: an empty formula (no expiry).
+    assert_eq!(
+        plan.class_formula("contact.email", &p(&[])),
+        Some(ClassFormula::default())
+    );
+}

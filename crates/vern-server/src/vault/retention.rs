@@ -23,12 +23,14 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::ids::{new_id, to_micros};
-use vern_core::retention::{Basis, ConsentFact, RecordFacts};
+use vern_core::retention::{Basis, ClassFormula, ConsentFact, OwnAnchor, RecordFacts};
 use vern_policy::category_covers;
+use vern_policy::duration::Unit;
 use vern_policy::model::TriggerKind;
 use vern_store::consent::{ConsentStateRow, ConsentStore};
 use vern_store::{
-    CalendarPage, ExpiryUpdate, LegalHoldRow, RecordRow, RetentionStore, Store, SweepItem,
+    CalendarPage, ClassAnchor, ClassRule, ClassUnit, ExpiryClass, ExpiryUpdate, LegalHoldRow,
+    RecordRow, RetentionStore, Store, SweepItem,
 };
 
 use super::{
@@ -99,6 +101,43 @@ pub(crate) fn consent_facts(rows: &[ConsentStateRow]) -> Vec<ConsentFact> {
         facts.push(fact);
     }
     facts
+}
+
+/// The store's form of a class formula (years as 12 months each, as `add_to` counts them).
+pub(crate) fn expiry_class(
+    category: String,
+    purposes_json: String,
+    formula: &ClassFormula,
+) -> ExpiryClass {
+    ExpiryClass {
+        category,
+        purposes_json,
+        purposes: formula
+            .purposes
+            .iter()
+            .map(|candidates| {
+                candidates
+                    .iter()
+                    .map(|c| {
+                        let (amount, unit) = match c.duration.unit {
+                            Unit::Days => (c.duration.amount, ClassUnit::Days),
+                            Unit::Months => (c.duration.amount, ClassUnit::Months),
+                            Unit::Years => (c.duration.amount * 12, ClassUnit::Months),
+                        };
+                        ClassRule {
+                            rule: c.rule.clone(),
+                            anchor: match c.anchor {
+                                OwnAnchor::Collected => ClassAnchor::Collected,
+                                OwnAnchor::LastActivity => ClassAnchor::LastActivity,
+                            },
+                            amount,
+                            unit,
+                        }
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
 }
 
 fn hold_view(h: LegalHoldRow) -> HoldView {
@@ -577,27 +616,72 @@ impl Vault {
 
     /// Recomputes every record's expiry (after a policy change); returns how many changed.
     ///
-    /// Set-based: the tenant's records are read in pages of [`RECOMPUTE_PAGE`] in id order,
-    /// each joined with its subject's type and jurisdiction and the consents of the page's
-    /// subjects (three queries per page, not three per subject), evaluated in memory, and the
-    /// changed expiries written back with bulk updates in one transaction per page. The next
-    /// page is read while the previous one is written.
+    /// Two paths (docs/decisions/0020). Record classes (category, stored purposes) whose expiry
+    /// is a formula of the record's own columns ([`RetentionPlan::class_formula`]) are
+    /// recomputed inside the database, one set-based `UPDATE` per class that writes only the
+    /// rows that change. Every other record (consent overrides, erasure exceptions, event and
+    /// fiscal-year triggers, anchors outside the SQL calendar range) is read in pages of
+    /// [`RECOMPUTE_PAGE`] in id order with its subject's type and jurisdiction and the
+    /// consents of the page's subjects, evaluated in memory, and the changed expiries written
+    /// back with bulk updates; the next page is read while the previous one is written.
+    ///
+    /// [`RetentionPlan::class_formula`]: vern_core::retention::RetentionPlan::class_formula
     pub async fn recompute_expiries(&self, who: &Principal) -> VaultResult<u64> {
         self.require(who, Permission::SubjectsErase)?;
         self.recompute_all(|_| {}).await
     }
 
-    /// [`Vault::recompute_expiries`] without the permission check, reporting records seen.
+    /// The classes of the tenant's records whose expiry the database can compute exactly,
+    /// each with its share of the tenant's records.
+    async fn sql_classes(&self) -> VaultResult<Vec<(ExpiryClass, f64)>> {
+        let classes = self
+            .store
+            .record_classes(self.tenant)
+            .await
+            .map_err(VaultError::store("record"))?;
+        let plan = self.retention_plan();
+        let total = classes.iter().map(|(_, _, n)| *n).sum::<u64>().max(1) as f64;
+        let mut out = Vec::new();
+        for (category, purposes_json, n) in classes {
+            // Unparseable purposes stay on the application path, which reports them.
+            let Ok(purposes) = serde_json::from_str::<Vec<String>>(&purposes_json) else {
+                continue;
+            };
+            if let Some(formula) = plan.class_formula(&category, &purposes) {
+                out.push((
+                    expiry_class(category, purposes_json, &formula),
+                    n as f64 / total,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Vault::recompute_expiries`] without the permission check, reporting progress (classes
+    /// recomputed in the database count their changed records; pages count records seen).
     pub(crate) async fn recompute_all(
         &self,
         mut progress: impl FnMut(u64) + Send,
     ) -> VaultResult<u64> {
         let mut changed = 0u64;
-        let mut seen = 0u64;
+        let classes = self.sql_classes().await?;
+        for (class, share) in &classes {
+            changed += self
+                .store
+                .apply_expiry_class(self.tenant, class, *share)
+                .await
+                .map_err(VaultError::store("record"))?;
+            progress(changed);
+        }
+        let except: Vec<(String, String)> = classes
+            .into_iter()
+            .map(|(c, _)| (c.category, c.purposes_json))
+            .collect();
+        let mut seen = changed;
         let mut purposes: HashMap<String, Vec<String>> = HashMap::new();
         let mut page = self
             .store
-            .calendar_page(self.tenant, None, RECOMPUTE_PAGE)
+            .calendar_page(self.tenant, None, RECOMPUTE_PAGE, &except)
             .await
             .map_err(VaultError::store("record"))?;
         while let Some(last) = page.records.last().map(|r| r.id) {
@@ -607,7 +691,7 @@ impl Vault {
             // Read the next page while this one's updates are written.
             let (next, written) = tokio::join!(
                 self.store
-                    .calendar_page(self.tenant, Some(last), RECOMPUTE_PAGE),
+                    .calendar_page(self.tenant, Some(last), RECOMPUTE_PAGE, &except),
                 self.store.set_expiries_bulk(self.tenant, updates)
             );
             written.map_err(VaultError::store("record"))?;

@@ -7,6 +7,7 @@
 mod consent;
 mod harness;
 mod parity;
+mod recompute;
 mod requests;
 mod retention;
 mod sqlite;

@@ -260,7 +260,7 @@ async fn schema_parity_between_sqlite_and_postgres() {
         "{:?}",
         postgres.primary_keys
     );
-    assert_eq!(postgres.indexes.len(), 38, "{:?}", postgres.indexes);
+    assert_eq!(postgres.indexes.len(), 39, "{:?}", postgres.indexes);
     assert_eq!(postgres.triggers.len(), 33, "{:?}", postgres.triggers);
 
     assert_eq!(

@@ -460,7 +460,9 @@ impl Vault {
                     let e = self
                         .erase_for_request(&acting, subject, Some(l.row.id))
                         .await?;
-                    if e.key_destroyed {
+                    // Nothing kept: the subject is gone (a partial erasure keeps the subject
+                    // for its kept items, under a fresh key).
+                    if e.kept.is_empty() {
                         subject_left = None;
                     }
                     let text = e

@@ -395,6 +395,16 @@ impl RetentionPlan {
         Some(formula)
     }
 
+    /// Whether a change of consent `scope` can move any record's expiry: a rule's consent
+    /// override or a `consent_withdrawn` trigger names it. [`RetentionPlan::evaluate`] reads
+    /// the consents only there, so for any other scope the calendar stays where it is.
+    pub fn reads_consent(&self, scope: &str) -> bool {
+        let names = |a: &Anchor| matches!(a, Anchor::ConsentWithdrawn(Some(s)) if s == scope);
+        self.rules.iter().any(|r| {
+            names(&r.anchor) || r.consent_override.as_ref().is_some_and(|(s, _)| s == scope)
+        }) || self.exceptions.iter().any(|e| names(&e.anchor))
+    }
+
     /// The expiry of a record given the subject's consents. See the module docs for the rules.
     pub fn evaluate(&self, facts: &RecordFacts<'_>, consents: &[ConsentFact]) -> Expiry {
         let no_purpose = [String::new()];

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::model::NewAuditEntry;
 
-/// One admitted event; what happened is sealed in `body_ct`.
+/// A stored row of admitted events: since decision 0024 a *segment* (the events of one subject
+/// from one batch, all sealed in `body_ct`; `at` the earliest, `channel` and `ip_truncated`
+/// NULL); rows written before hold one event each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRow {
     pub tenant_id: Uuid,
@@ -24,7 +26,7 @@ pub struct EventRow {
 }
 
 pub trait EventStore: Send + Sync {
-    /// Inserts admitted events and adds the drop counts, in one transaction. `NotFound` if an
+    /// Inserts rows of admitted events and adds the drop counts, in one transaction. `NotFound` if an
     /// event's subject does not exist (erased meanwhile): nothing is stored then.
     fn ingest_events(
         &self,
@@ -37,7 +39,8 @@ pub trait EventStore: Send + Sync {
         tenant: Uuid,
         subject: Uuid,
     ) -> impl Future<Output = StoreResult<Vec<EventRow>>> + Send;
-    /// Deletes the subject's events (and so the profile derived from them); returns how many.
+    /// Deletes the subject's event rows (and so the profile derived from them); returns how
+    /// many rows.
     fn purge_events(
         &self,
         tenant: Uuid,

@@ -433,3 +433,65 @@ fn class_formula_is_conservative() {
         Some(ClassFormula::default())
     );
 }
+
+#[test]
+fn only_scopes_the_rules_name_can_move_the_calendar() {
+    let plan = plan();
+    let policy = Policy::bundled().unwrap();
+    assert!(
+        plan.reads_consent("talent_pool"),
+        "the talent pool override"
+    );
+    assert!(
+        plan.reads_consent("marketing_profiling"),
+        "a consent_withdrawn trigger"
+    );
+    assert!(!plan.reads_consent("marketing_email"));
+    assert!(!plan.reads_consent("no_such_scope"));
+    // For every scope the plan does not read, adding its grant or withdrawal to any case of the
+    // table leaves the expiry, the rule and the basis as they were.
+    let unread: Vec<String> = policy
+        .raw
+        .consent_scopes
+        .iter()
+        .map(|s| s.id.get_ref().clone())
+        .filter(|s| !plan.reads_consent(s))
+        .collect();
+    assert!(!unread.is_empty());
+    for c in cases() {
+        let purposes: Vec<String> = c.purposes.iter().map(|p| (*p).to_owned()).collect();
+        let events: BTreeMap<String, OffsetDateTime> = c
+            .events
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect();
+        let facts = RecordFacts {
+            category: c.category,
+            purposes: &purposes,
+            subject_type: c.subject_type,
+            jurisdiction: None,
+            collected_at: c.collected_at,
+            last_activity_at: c.last_activity_at,
+            event_times: &events,
+        };
+        let before = plan.evaluate(&facts, &c.consents);
+        for scope in &unread {
+            for withdrawn in [None, Some(datetime!(2026-06-01 0:00 UTC))] {
+                let mut consents = c.consents.clone();
+                consents.push(ConsentFact {
+                    scope: scope.clone(),
+                    granted_at: datetime!(2025-01-01 0:00 UTC),
+                    withdrawn_at: withdrawn,
+                    expires_at: None,
+                });
+                let after = plan.evaluate(&facts, &consents);
+                assert_eq!(
+                    (after.expires_at, after.rule, after.basis),
+                    (before.expires_at, before.rule.clone(), before.basis),
+                    "{} with {scope}",
+                    c.name
+                );
+            }
+        }
+    }
+}

@@ -236,7 +236,7 @@ impl Vault {
         self.cache.evict_subject(subject);
         let stored = stored.map_err(VaultError::store("subject"))?;
         // The subject's records move on the retention calendar (talent-pool override).
-        self.consent_changed(subject).await?;
+        self.consent_changed(subject, &input.scope).await?;
         if !suppress_kinds.is_empty() {
             self.suppress_subject(who, subject, &suppress_kinds, "unsubscribe")
                 .await?;

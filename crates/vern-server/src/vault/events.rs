@@ -6,6 +6,15 @@
 //!
 //! The interest profile is derived from the stored events when read, so deleting the events
 //! (on withdrawal of the consent, or an objection) deletes the profile with them.
+//!
+//! Storage (decision 0022): the admitted events of one subject from one batch are one stored
+//! *segment* — one row, sealed once with the subject key — because events are written in
+//! bulk, read only whole per subject (profile, access) and deleted only whole per subject.
+//! A row per event cost SQLite a B-tree insert, an index insert and a foreign-key probe per
+//! event. Everything about an event (kind, topic, time, channel, truncated IP) is inside the
+//! sealed segment; the row's `at` is its earliest event, `channel` and `ip_truncated` are
+//! NULL. Rows written before segments (one event each, kind and topic sealed, the rest in
+//! columns) are still read.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -19,7 +28,7 @@ use vern_core::access::Permission;
 use vern_core::consent::truncate_ip;
 use vern_core::crypto::{Aad, SubjectKey, open, seal};
 use vern_core::decision::{self, AddressKind, DecisionInput};
-use vern_core::ids::{new_id, to_micros};
+use vern_core::ids::{from_micros, new_id, to_micros};
 use vern_store::events::{EventRow, EventStore};
 
 use super::{Principal, Vault, VaultError, VaultResult};
@@ -81,20 +90,65 @@ pub struct ProfileView {
     pub events: u64,
     /// Events per topic.
     pub topics: BTreeMap<String, u64>,
+    /// When the latest event happened.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_seen: Option<OffsetDateTime>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Body {
-    kind: String,
-    topic: Option<String>,
+/// One stored event, opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub kind: String,
+    pub topic: Option<String>,
+    /// Microseconds since the epoch.
+    pub at: i64,
+    pub channel: Option<String>,
+    pub ip_truncated: Option<String>,
 }
 
-/// [`Body`] borrowed, for sealing without copying the strings.
+/// A segment's sealed body: the events of one subject from one batch.
 #[derive(Serialize)]
-struct BodyRef<'a> {
-    kind: &'a str,
-    topic: Option<&'a str>,
+struct SegmentRef<'a> {
+    v: u8,
+    events: &'a [EventRef<'a>],
 }
+
+#[derive(Serialize)]
+struct EventRef<'a> {
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<&'a str>,
+    at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
+}
+
+/// What a stored row's sealed body holds: a segment, or (rows written before segments) one
+/// event's kind and topic.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredBody {
+    Segment { v: u8, events: Vec<SegmentEvent> },
+    Single { kind: String, topic: Option<String> },
+}
+
+#[derive(Deserialize)]
+struct SegmentEvent {
+    kind: String,
+    #[serde(default)]
+    topic: Option<String>,
+    at: i64,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    ip: Option<String>,
+}
+
+/// The version byte of [`SegmentRef`].
+const SEGMENT_V1: u8 = 1;
 
 impl Vault {
     /// Decides every event at the door and stores the admitted ones. See the module docs.
@@ -130,6 +184,7 @@ impl Vault {
         }
         let mut dropped: BTreeMap<String, u64> = BTreeMap::new();
         let mut rows = Vec::new();
+        let mut accepted = 0u64;
         if gpc {
             // Sec-GPC: 1 is the person's general request not to be tracked for others' use:
             // nothing of the request is kept.
@@ -169,9 +224,11 @@ impl Vault {
                     subjects.insert(id, Some((ctx, key)));
                 }
             }
-            let mut body = Vec::with_capacity(128);
+            // Admitted events, grouped per subject in batch order: one sealed segment each.
+            let mut admitted: Vec<(Uuid, Vec<EventRef<'_>>)> = Vec::new();
+            let mut slot_of: HashMap<Uuid, usize> = HashMap::new();
             for e in &batch.events {
-                let Some(Some((sc, key))) = subjects.get(&e.subject_id) else {
+                let Some(Some((sc, _))) = subjects.get(&e.subject_id) else {
                     *dropped.entry("unknown_subject".into()).or_default() += 1;
                     continue;
                 };
@@ -194,29 +251,49 @@ impl Vault {
                     *dropped.entry(d.reason.as_str().to_owned()).or_default() += 1;
                     continue;
                 }
+                let slot = *slot_of.entry(e.subject_id).or_insert_with(|| {
+                    admitted.push((e.subject_id, Vec::new()));
+                    admitted.len() - 1
+                });
+                if let Some((_, events)) = admitted.get_mut(slot) {
+                    events.push(EventRef {
+                        kind: &e.kind,
+                        topic: e.topic.as_deref(),
+                        at: e.at.map_or(now, to_micros),
+                        channel: e.channel.as_deref(),
+                        ip: e
+                            .ip
+                            .as_deref()
+                            .and_then(|ip| ip.parse().ok())
+                            .map(truncate_ip),
+                    });
+                }
+            }
+            let mut body = Vec::with_capacity(4096);
+            for (subject, events) in &admitted {
+                let Some(Some((_, key))) = subjects.get(subject) else {
+                    continue;
+                };
+                accepted += events.len() as u64;
                 let id = new_id();
                 body.clear();
                 serde_json::to_writer(
                     &mut body,
-                    &BodyRef {
-                        kind: &e.kind,
-                        topic: e.topic.as_deref(),
+                    &SegmentRef {
+                        v: SEGMENT_V1,
+                        events,
                     },
                 )
                 .map_err(|err| VaultError::Internal(err.to_string()))?;
                 rows.push(EventRow {
                     tenant_id: self.tenant,
                     id,
-                    subject_id: e.subject_id,
+                    subject_id: *subject,
                     purpose: batch.purpose.clone(),
-                    channel: e.channel.clone(),
-                    at: e.at.map_or(now, to_micros),
-                    ip_truncated: e
-                        .ip
-                        .as_deref()
-                        .and_then(|ip| ip.parse().ok())
-                        .map(truncate_ip),
-                    body_ct: seal(key, &self.event_aad(e.subject_id, id), &body)?,
+                    channel: None,
+                    at: events.iter().map(|e| e.at).min().unwrap_or(now),
+                    ip_truncated: None,
+                    body_ct: seal(key, &self.event_aad(*subject, id), &body)?,
                     created_at: now,
                 });
             }
@@ -225,7 +302,6 @@ impl Vault {
             metrics::counter!("vern_events_dropped_total", "reason" => reason.clone())
                 .increment(*n);
         }
-        let accepted = rows.len() as u64;
         self.store
             .ingest_events(self.tenant, rows, dropped.clone().into_iter().collect())
             .await
@@ -246,21 +322,11 @@ impl Vault {
     pub async fn profile(&self, who: &Principal, subject: Uuid) -> VaultResult<ProfileView> {
         self.require(who, Permission::SubjectsRead)?;
         self.subject_row(subject).await?;
-        let rows = self
-            .store
-            .subject_events(self.tenant, subject)
-            .await
-            .map_err(VaultError::store("subject"))?;
+        let events = self.open_events(subject).await?;
         let mut topics: BTreeMap<String, u64> = BTreeMap::new();
-        if !rows.is_empty() {
-            let key = self.subject_key(subject).await?;
-            for r in &rows {
-                let plain = open(&key, &self.event_aad(subject, r.id), &r.body_ct)?;
-                let body: Body = serde_json::from_slice(&plain)
-                    .map_err(|_| VaultError::Internal(format!("event {} is corrupt", r.id)))?;
-                if let Some(t) = body.topic {
-                    *topics.entry(t).or_default() += 1;
-                }
+        for e in &events {
+            if let Some(t) = &e.topic {
+                *topics.entry(t.clone()).or_default() += 1;
             }
         }
         self.append_audit(vec![self.audit(
@@ -268,14 +334,57 @@ impl Vault {
             "profile.read",
             Some(subject),
             None,
-            json!({ "events": rows.len() }),
+            json!({ "events": events.len() }),
         )])
         .await?;
         Ok(ProfileView {
             subject_id: subject,
-            events: rows.len() as u64,
+            events: events.len() as u64,
             topics,
+            last_seen: events.iter().map(|e| e.at).max().and_then(from_micros),
         })
+    }
+
+    /// The subject's stored events, opened, oldest first. Not audited and not permission
+    /// checked: for callers that check and audit (the profile) and for tests.
+    pub async fn open_events(&self, subject: Uuid) -> VaultResult<Vec<StoredEvent>> {
+        let rows = self
+            .store
+            .subject_events(self.tenant, subject)
+            .await
+            .map_err(VaultError::store("subject"))?;
+        let mut out = Vec::new();
+        if rows.is_empty() {
+            return Ok(out);
+        }
+        let key = self.subject_key(subject).await?;
+        for r in rows {
+            let plain = open(&key, &self.event_aad(subject, r.id), &r.body_ct)?;
+            let corrupt = || VaultError::Internal(format!("event segment {} is corrupt", r.id));
+            match serde_json::from_slice::<StoredBody>(&plain).map_err(|_| corrupt())? {
+                StoredBody::Segment { v, events } => {
+                    if v != SEGMENT_V1 {
+                        return Err(corrupt());
+                    }
+                    out.extend(events.into_iter().map(|e| StoredEvent {
+                        kind: e.kind,
+                        topic: e.topic,
+                        at: e.at,
+                        channel: e.channel,
+                        ip_truncated: e.ip,
+                    }));
+                }
+                StoredBody::Single { kind, topic } => out.push(StoredEvent {
+                    kind,
+                    topic,
+                    at: r.at,
+                    channel: r.channel,
+                    ip_truncated: r.ip_truncated,
+                }),
+            }
+        }
+        out.sort_by_key(|e| e.at);
+        Ok(out)
     }
 
     /// How many events were dropped at the door, per reason (all nodes).
@@ -320,5 +429,113 @@ impl Vault {
                     .is_some_and(|s| s.get_ref() == scope)
                     || p.gates.iter().any(|g| g.consent_scope.get_ref() == scope))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Arc;
+
+    use vern_core::crypto::MasterKey;
+    use vern_core::ids::SystemClock;
+    use vern_policy::Policy;
+    use vern_store::{SqlStore, Store};
+
+    use super::*;
+    use crate::vault::{IdentifierInput, SubjectInput};
+
+    /// A row written before segments (one event: kind and topic sealed, the rest in columns)
+    /// reads back beside a segment, in time order.
+    #[tokio::test]
+    async fn rows_from_before_segments_are_still_read() {
+        let dir = std::env::temp_dir().join(format!("vern-events-{}", Uuid::new_v4()));
+        let store = SqlStore::open_dir(&dir).await.unwrap();
+        store.migrate().await.unwrap();
+        let vault = Vault::open(
+            store,
+            Arc::new(Policy::bundled().unwrap()),
+            MasterKey::generate(),
+            Vec::new(),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
+        let who = Principal::cli_admin();
+        let input = SubjectInput {
+            subject_type: "lead".into(),
+            jurisdiction: None,
+            identifiers: vec![IdentifierInput {
+                kind: "email".into(),
+                value: "legacy@example.com".into(),
+            }],
+            records: vec![],
+        };
+        let subject = vault.create_subject(&who, &input).await.unwrap().subject.id;
+        let key = vault.subject_key(subject).await.unwrap();
+        let (id, at) = (new_id(), 1_700_000_000_000_000);
+        let legacy = EventRow {
+            tenant_id: vault.tenant,
+            id,
+            subject_id: subject,
+            purpose: "marketing.profiling".into(),
+            channel: Some("website".into()),
+            at,
+            ip_truncated: Some("192.0.2.0".into()),
+            body_ct: seal(
+                &key,
+                &vault.event_aad(subject, id),
+                br#"{"kind":"click","topic":"pricing"}"#,
+            )
+            .unwrap(),
+            created_at: at,
+        };
+        let (id2, at2) = (new_id(), at + 1_000_000);
+        let body = serde_json::to_vec(&SegmentRef {
+            v: SEGMENT_V1,
+            events: &[EventRef {
+                kind: "page_view",
+                topic: Some("blog"),
+                at: at2,
+                channel: None,
+                ip: None,
+            }],
+        })
+        .unwrap();
+        let segment = EventRow {
+            id: id2,
+            at: at2,
+            channel: None,
+            ip_truncated: None,
+            body_ct: seal(&key, &vault.event_aad(subject, id2), &body).unwrap(),
+            ..legacy.clone()
+        };
+        vault
+            .store
+            .ingest_events(vault.tenant, vec![segment, legacy], Vec::new())
+            .await
+            .unwrap();
+        let events = vault.open_events(subject).await.unwrap();
+        assert_eq!(
+            events,
+            vec![
+                StoredEvent {
+                    kind: "click".into(),
+                    topic: Some("pricing".into()),
+                    at,
+                    channel: Some("website".into()),
+                    ip_truncated: Some("192.0.2.0".into()),
+                },
+                StoredEvent {
+                    kind: "page_view".into(),
+                    topic: Some("blog".into()),
+                    at: at2,
+                    channel: None,
+                    ip_truncated: None,
+                },
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

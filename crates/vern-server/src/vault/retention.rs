@@ -201,7 +201,13 @@ impl Vault {
     /// Called after a consent change of `subject` has committed (grant, withdrawal, renewal,
     /// recorded expiry): the subject's records move on the retention calendar. A consent's
     /// own expiry needs no call: it is known at the grant and bounds the override from then.
-    pub(crate) async fn consent_changed(&self, subject: Uuid) -> VaultResult<()> {
+    /// A scope no retention rule reads (`RetentionPlan::reads_consent`) moves nothing, so the
+    /// records are not read at all: most consent writes (marketing by email) cost no extra
+    /// queries.
+    pub(crate) async fn consent_changed(&self, subject: Uuid, scope: &str) -> VaultResult<()> {
+        if !self.retention_plan().reads_consent(scope) {
+            return Ok(());
+        }
         let row = self.subject_row(subject).await?;
         self.recompute_subject_expiries(&row).await
     }

@@ -72,6 +72,7 @@ async fn events_need_consent_and_gpc_drops_them_all() {
     assert_eq!(v["accepted"], 3, "{v}");
     let p = profile(&app, &subject).await;
     assert_eq!(p["topics"], json!({"pricing": 2, "blog": 1}));
+    assert!(p["last_seen"].is_string(), "{p}");
 
     // Sec-GPC: 1 drops every event of the request, consent or not, and counts them.
     let v = ingest(&app, &batch(&subject, &["pricing", "blog"]), true).await;
@@ -85,17 +86,33 @@ async fn events_need_consent_and_gpc_drops_them_all() {
     assert_eq!(drops, json!({"gpc": 2, "no_consent": 2}));
     assert_eq!(profile(&app, &subject).await["events"], 3);
 
+    // Stored: one sealed segment per subject and batch; nothing readable outside it.
     let tenant = app.vault.tenant();
+    let subject_id = subject.parse().unwrap();
     let stored = app
         .vault
         .store()
-        .subject_events(tenant, subject.parse().unwrap())
+        .subject_events(tenant, subject_id)
         .await
         .unwrap();
+    assert_eq!(stored.len(), 1, "one segment for the one accepted batch");
+    assert!(stored[0].ip_truncated.is_none() && stored[0].channel.is_none());
+    assert!(!String::from_utf8_lossy(&stored[0].body_ct).contains("pricing"));
+    let opened = app.vault.open_events(subject_id).await.unwrap();
+    assert_eq!(opened.len(), 3);
     assert!(
-        stored
+        opened
             .iter()
-            .all(|e| e.ip_truncated.as_deref() == Some("198.51.100.0"))
+            .all(|e| e.ip_truncated.as_deref() == Some("198.51.100.0")
+                && e.channel.as_deref() == Some("website")
+                && e.kind == "page_view")
+    );
+    assert_eq!(
+        opened
+            .iter()
+            .filter(|e| e.topic.as_deref() == Some("pricing"))
+            .count(),
+        2
     );
     let unknown = ingest(
         &app,

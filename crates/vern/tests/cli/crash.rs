@@ -29,8 +29,7 @@ use vern_store::{ConsentStore, JobStore, RetentionStore, SqlStore};
 
 use crate::support::{DataDir, Server, code, stderr, stdout};
 
-#[path = "../../../vern-server/tests/api/smtp_sink.rs"]
-mod smtp_sink;
+use crate::serve_nodes::smtp_sink;
 
 /// splitmix64: small, seeded, good enough for kill points.
 pub struct Rng(u64);

@@ -14,7 +14,7 @@
 //!
 //! Kills per scenario: `VERN_CRASH_KILLS` (default 3, for CI; run locally with 20). The kill
 //! points come from a seeded RNG: the seed is printed, and `VERN_CRASH_SEED=<seed>` replays it.
-//! Retention records: `VERN_CRASH_RECORDS` (default 20,000; 200,000 locally).
+//! Retention records: `VERN_CRASH_RECORDS` (default 40,000; 200,000 locally).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -143,11 +143,31 @@ impl Harness {
     pub async fn crash_cycles<L, A, F>(
         &mut self,
         window: (u64, u64),
+        load: L,
+        after_kill: A,
+    ) -> Vec<u64>
+    where
+        L: FnMut(usize, String) -> Vec<JoinHandle<()>>,
+        A: FnMut(usize, &DataDir) -> F,
+        F: std::future::Future<Output = ()>,
+    {
+        self.crash_cycles_after(window, load, |_| async {}, after_kill)
+            .await
+    }
+
+    /// As [`Harness::crash_cycles`], with the random delay counted from when `ready` returns
+    /// (e.g. once the load has made progress).
+    pub async fn crash_cycles_after<L, R, RF, A, F>(
+        &mut self,
+        window: (u64, u64),
         mut load: L,
+        mut ready: R,
         mut after_kill: A,
     ) -> Vec<u64>
     where
         L: FnMut(usize, String) -> Vec<JoinHandle<()>>,
+        R: FnMut(&DataDir) -> RF,
+        RF: std::future::Future<Output = ()>,
         A: FnMut(usize, &DataDir) -> F,
         F: std::future::Future<Output = ()>,
     {
@@ -155,6 +175,7 @@ impl Harness {
         for cycle in 0..kills() {
             let server = self.start();
             let tasks = load(cycle, server.base.clone());
+            ready(&self.dir).await;
             let delay = self.rng.between(window.0, window.1);
             tokio::time::sleep(Duration::from_millis(delay)).await;
             server.stop(); // SIGKILL
@@ -750,7 +771,7 @@ async fn postgres_subjects_requests_and_disclosures_are_whole_after_repeated_kil
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retention_sweep_killed_repeatedly_deletes_each_record_once() {
     use crate::retention_scale::{count, prepared};
-    let n = env_u64("VERN_CRASH_RECORDS", 20_000);
+    let n = env_u64("VERN_CRASH_RECORDS", 40_000);
     let dir = prepared(n, 1_000).await;
     let (mut h, first) = Harness::new("retention", dir, &["--no-jobs"]);
     first.stop();
@@ -761,8 +782,8 @@ async fn a_retention_sweep_killed_repeatedly_deletes_each_record_once() {
     let progress: Acked<(u64, u64)> = Arc::default();
     let progress2 = progress.clone();
     let delays = h
-        .crash_cycles(
-            (300, 3000),
+        .crash_cycles_after(
+            (0, 1500),
             move |_, base| {
                 let (client, token, runs) = (client.clone(), token.clone(), runs2.clone());
                 vec![tokio::spawn(async move {
@@ -787,6 +808,25 @@ async fn a_retention_sweep_killed_repeatedly_deletes_each_record_once() {
                         return;
                     }
                 })]
+            },
+            // The kill delay counts from the sweep's next committed batch (or its end), so
+            // every cycle moves it on and the kill lands at a random point after that.
+            move |dir| {
+                let data = dir.data();
+                async move {
+                    let store = SqlStore::open_dir(std::path::Path::new(&data))
+                        .await
+                        .unwrap();
+                    let start = store.evidence_total(DEFAULT_TENANT).await.unwrap();
+                    let deadline = Instant::now() + Duration::from_secs(120);
+                    while Instant::now() < deadline
+                        && store.evidence_total(DEFAULT_TENANT).await.unwrap() == start
+                        && count(&store, "records").await > 0
+                    {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    store.close().await;
+                }
             },
             move |_, dir| {
                 let progress = progress2.clone();

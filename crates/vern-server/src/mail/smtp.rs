@@ -46,12 +46,25 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    /// Sends one message; returns its `Message-ID`.
+    /// Sends one message under a fresh `Message-ID`; returns it.
     pub async fn send(&self, to: &str, mail: &Rendered) -> Result<String, MailError> {
+        self.send_as(to, mail, vern_core::ids::new_id()).await
+    }
+
+    /// Sends one message with the `Message-ID` `<id@vern>`; returns it. The outbox passes the
+    /// message's own id, so a delivery repeated after a crash (sent, but killed before the
+    /// outbox row was marked sent) carries the same `Message-ID` and the receiver can tell it
+    /// is the same message.
+    pub async fn send_as(
+        &self,
+        to: &str,
+        mail: &Rendered,
+        id: uuid::Uuid,
+    ) -> Result<String, MailError> {
         let to = to
             .parse::<Mailbox>()
             .map_err(|_| MailError::Address("recipient".into()))?;
-        let message_id = format!("<{}@vern>", vern_core::ids::new_id().simple());
+        let message_id = format!("<{}@vern>", id.simple());
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -291,7 +291,7 @@ impl Vault {
         let Some((to, rendered)) = opened else {
             return Err(format!("outbox message {id} has no content to send"));
         };
-        match mailer.send(&to, &rendered).await {
+        match mailer.send_as(&to, &rendered, id).await {
             Ok(message_id) => {
                 self.store
                     .mark_mail_sent(tenant, id, &message_id, self.now())

@@ -50,6 +50,90 @@ impl SqlStore {
         Ok(deleted)
     }
 
+    /// Deletes the subject keys that have no subject in the data store and were created before
+    /// `created_before` (µs); returns how many went. A create writes the key first and the
+    /// subject second (so no committed subject is ever without its key); a process killed
+    /// between the two commits leaves a key that sealed nothing that was kept. `created_before`
+    /// must leave room for creates still in flight in other processes (`vern keys prune` uses
+    /// an hour). With `delete` false, only counts them. Never run automatically: pointed at the
+    /// wrong data store, it would shred every key. Walks the key store in pages of 500.
+    pub async fn prune_orphan_subject_keys(
+        &self,
+        created_before: i64,
+        delete: bool,
+    ) -> StoreResult<u64> {
+        const PAGE: i64 = 500;
+        let numbered = self.backend == super::Backend::Postgres;
+        let mut after: Option<(Uuid, Uuid)> = None;
+        let mut pruned = 0;
+        loop {
+            let page = match after {
+                None => sqlx::query(
+                    "SELECT tenant_id, subject_id, created_at FROM subject_keys \
+                     ORDER BY tenant_id, subject_id LIMIT $1",
+                )
+                .bind(PAGE),
+                Some((t, s)) => sqlx::query(
+                    "SELECT tenant_id, subject_id, created_at FROM subject_keys \
+                     WHERE tenant_id > $1 OR (tenant_id = $2 AND subject_id > $3) \
+                     ORDER BY tenant_id, subject_id LIMIT $4",
+                )
+                .bind(t.as_bytes().to_vec())
+                .bind(t.as_bytes().to_vec())
+                .bind(s.as_bytes().to_vec())
+                .bind(PAGE),
+            }
+            .fetch_all(&self.keys.read)
+            .await
+            .map_err(db_err)?;
+            let mut old = Vec::new();
+            for r in &page {
+                let key = (rows::uuid(r, "tenant_id")?, rows::uuid(r, "subject_id")?);
+                after = Some(key);
+                let at: i64 = rows::get(r, "created_at")?;
+                if at < created_before {
+                    old.push(key);
+                }
+            }
+            if !old.is_empty() {
+                // Which of them have their subject (placeholders only: no value in the text).
+                let mut sql =
+                    String::from("SELECT tenant_id, id AS subject_id FROM subjects WHERE id IN (");
+                for i in 0..old.len() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    if numbered {
+                        sql.push('$');
+                        sql.push_str(&(i + 1).to_string());
+                    } else {
+                        sql.push('?');
+                    }
+                }
+                sql.push(')');
+                let query = old
+                    .iter()
+                    .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, k| {
+                        q.bind(k.1.as_bytes().to_vec())
+                    });
+                let found = query.fetch_all(&self.data.read).await.map_err(db_err)?;
+                let mut present = std::collections::HashSet::new();
+                for r in &found {
+                    present.insert((rows::uuid(r, "tenant_id")?, rows::uuid(r, "subject_id")?));
+                }
+                let orphans: Vec<_> = old.into_iter().filter(|k| !present.contains(k)).collect();
+                if delete && !orphans.is_empty() {
+                    pruned += self.delete_subject_keys(&orphans).await?;
+                } else {
+                    pruned += orphans.len() as u64;
+                }
+            }
+            if (page.len() as i64) < PAGE {
+                return Ok(pruned);
+            }
+        }
+    }
+
     pub(super) async fn subject_key(
         &self,
         tenant: Uuid,

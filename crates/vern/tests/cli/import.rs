@@ -186,4 +186,27 @@ async fn an_import_killed_mid_way_resumes_without_duplicates_or_gaps() {
         "{}",
         stdout(&verify)
     );
+    // A batch killed between its key commit and its data commit left keys without subjects
+    // (the rerun made new ones); `vern keys prune` removes exactly those.
+    let prune = dir.vern(&["keys", "prune", "--min-age-secs", "0"]);
+    assert_eq!(code(&prune), 0, "{}", stderr(&prune));
+    eprintln!("import after two kills: {}", stdout(&prune).trim());
+    let store = vern_store::SqlStore::open_dir(&dir.path().join("data"))
+        .await
+        .unwrap();
+    let ids = |keys: bool| {
+        let store = store.clone();
+        async move {
+            let sql = if keys {
+                "SELECT lower(hex(subject_id)) FROM subject_keys ORDER BY 1"
+            } else {
+                "SELECT lower(hex(id)) FROM subjects ORDER BY 1"
+            };
+            store.fetch_text_for_tests(sql, keys).await.unwrap()
+        }
+    };
+    let subjects = ids(false).await;
+    assert_eq!(subjects.len(), n);
+    assert_eq!(ids(true).await, subjects, "{}", stdout(&prune));
+    store.close().await;
 }

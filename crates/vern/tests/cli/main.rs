@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod campaign;
 mod consent_durability;
+mod crash;
 mod import;
 mod keys;
 mod policy;

@@ -68,7 +68,7 @@ async fn seed_shaped(
     }
 }
 
-async fn count(store: &SqlStore, table: &str) -> u64 {
+pub(crate) async fn count(store: &SqlStore, table: &str) -> u64 {
     let rows = store
         .fetch_text_for_tests(
             &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"),
@@ -80,7 +80,7 @@ async fn count(store: &SqlStore, table: &str) -> u64 {
 }
 
 /// A data directory with keys and migrations, and `n` expired records.
-async fn prepared(n: u64, expires_at: i64) -> DataDir {
+pub(crate) async fn prepared(n: u64, expires_at: i64) -> DataDir {
     prepared_shaped(n, 1, expires_at, false).await
 }
 

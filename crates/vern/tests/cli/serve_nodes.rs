@@ -21,7 +21,7 @@ use vern_store::{JobRow, JobStore, RetentionStore, SqlStore};
 use crate::support::{DataDir, Server};
 
 #[path = "../../../vern-server/tests/api/smtp_sink.rs"]
-mod smtp_sink;
+pub(crate) mod smtp_sink;
 
 fn postgres_admin_url() -> Option<String> {
     match std::env::var("VERN_TEST_POSTGRES_URL") {

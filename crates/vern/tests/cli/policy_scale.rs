@@ -19,27 +19,9 @@ use vern_store::SqlStore;
 
 use crate::support::{DataDir, bin, code, stderr, stdout};
 
-const SOCIAL: &str = "id = \"marketing.social_audiences\"";
-
 /// The bundled policy with a new consent purpose for leads only.
 fn with_lead_purpose() -> String {
-    let src = vern_policy::BUNDLED_SOURCE;
-    let at = src.find(SOCIAL).unwrap();
-    let block = r#"id = "marketing.lead_events"
-name = { nb = "Invitasjoner til arrangementer", en = "Event invitations" }
-description.nb = "Med ditt samtykke inviterer vi deg til arrangementer i sosiale medier."
-description.en = "With your consent we invite you to events on social media."
-legal_basis = "consent"
-consent_scope = "social_ads"
-subject_types = ["lead"]
-categories = ["contact.email"]
-sources = ["direct"]
-objection = "absolute"
-direct_marketing = true
-
-[[purpose]]
-"#;
-    format!("{}{block}{}", &src[..at], &src[at..])
+    vern_bench::suite::with_lead_purpose().unwrap()
 }
 
 fn tenant_hex() -> String {
@@ -48,26 +30,7 @@ fn tenant_hex() -> String {
 
 /// `leads` leads with an email identifier each and `others` job applicants.
 async fn seed(store: &SqlStore, leads: u64, others: u64) {
-    let t = tenant_hex();
-    store
-        .execute_raw_for_tests(&format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             INSERT INTO subjects (tenant_id, id, subject_type, jurisdiction, created_at, updated_at) \
-             SELECT x'{t}', unhex(printf('01900000000070008000%012x', i)), \
-             CASE WHEN i < {leads} THEN 'lead' ELSE 'job_applicant' END, NULL, 0, 0 FROM s",
-            last = leads + others - 1
-        ))
-        .await
-        .unwrap();
-    store
-        .execute_raw_for_tests(&format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             INSERT INTO identifiers (tenant_id, id, subject_id, kind, blind_index, value_ct, created_at) \
-             SELECT x'{t}', unhex(printf('01930000000070008000%012x', i)), \
-             unhex(printf('01900000000070008000%012x', i)), 'email', \
-             unhex(printf('%064x', i)), x'00', 0 FROM s",
-            last = leads + others - 1
-        ))
+    vern_bench::seed::subjects_with_email(store, vern_bench::Backend::Sqlite, leads, others)
         .await
         .unwrap();
 }

@@ -25,7 +25,7 @@ pub fn record(category: &str, value: serde_json::Value, purpose: &str) -> Record
     }
 }
 
-fn email(value: String) -> Vec<IdentifierInput> {
+fn email_identifier(value: String) -> Vec<IdentifierInput> {
     vec![IdentifierInput {
         kind: "email".into(),
         value,
@@ -37,7 +37,7 @@ pub fn lead(i: usize, records: usize) -> SubjectInput {
     SubjectInput {
         subject_type: "lead".to_owned(),
         jurisdiction: Some("NO".to_owned()),
-        identifiers: email(format!("lead{i}@example.com")),
+        identifiers: email_identifier(format!("lead{i}@example.com")),
         records: (0..records)
             .map(|n| {
                 record(
@@ -50,12 +50,40 @@ pub fn lead(i: usize, records: usize) -> SubjectInput {
     }
 }
 
+/// Lead `i` in the shape of `scripts/generate-import.py` (the import target's data): one email
+/// identifier and four records (name, work address, title, employer) with a recent activity.
+pub fn import_lead(i: usize) -> SubjectInput {
+    let email = format!("lead{i}@example.com");
+    let active = time::OffsetDateTime::now_utc() - time::Duration::days(60);
+    let records = [
+        ("identity.name", format!("Bench Person {i}")),
+        ("contact.email.work_named", email.clone()),
+        ("employment.title", "Head of Example".to_owned()),
+        (
+            "employment.employer",
+            format!("Example Company {}", i % 997),
+        ),
+    ]
+    .into_iter()
+    .map(|(category, value)| RecordInput {
+        last_activity_at: Some(active),
+        ..record(category, json!(value), "marketing.send")
+    })
+    .collect();
+    SubjectInput {
+        subject_type: "lead".to_owned(),
+        jurisdiction: Some("NO".to_owned()),
+        identifiers: email_identifier(email),
+        records,
+    }
+}
+
 /// Job applicant `i`, an email identifier only.
 pub fn applicant(i: usize) -> SubjectInput {
     SubjectInput {
         subject_type: "job_applicant".to_owned(),
         jurisdiction: Some("NO".to_owned()),
-        identifiers: email(format!("cand{i}@example.com")),
+        identifiers: email_identifier(format!("cand{i}@example.com")),
         records: Vec::new(),
     }
 }
@@ -74,7 +102,7 @@ pub fn customer(i: usize) -> SubjectInput {
     SubjectInput {
         subject_type: "customer_contact".to_owned(),
         jurisdiction: Some("NO".to_owned()),
-        identifiers: email(format!("customer{i}@example.com")),
+        identifiers: email_identifier(format!("customer{i}@example.com")),
         records,
     }
 }

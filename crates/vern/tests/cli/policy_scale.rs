@@ -11,63 +11,21 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vern_core::ids::{DEFAULT_TENANT, SystemClock};
+use vern_core::ids::SystemClock;
 use vern_server::Vault;
-use vern_server::jobs::{Runner, RunnerConfig};
-use vern_server::vault::{Actor, KIND_POLICY_NOTICES, NOTICE_BATCH, PolicyPublishInput};
+use vern_server::vault::{Actor, NOTICE_BATCH};
 use vern_store::SqlStore;
 
 use crate::support::{DataDir, bin, code, stderr, stdout};
 
-const SOCIAL: &str = "id = \"marketing.social_audiences\"";
-
 /// The bundled policy with a new consent purpose for leads only.
 fn with_lead_purpose() -> String {
-    let src = vern_policy::BUNDLED_SOURCE;
-    let at = src.find(SOCIAL).unwrap();
-    let block = r#"id = "marketing.lead_events"
-name = { nb = "Invitasjoner til arrangementer", en = "Event invitations" }
-description.nb = "Med ditt samtykke inviterer vi deg til arrangementer i sosiale medier."
-description.en = "With your consent we invite you to events on social media."
-legal_basis = "consent"
-consent_scope = "social_ads"
-subject_types = ["lead"]
-categories = ["contact.email"]
-sources = ["direct"]
-objection = "absolute"
-direct_marketing = true
-
-[[purpose]]
-"#;
-    format!("{}{block}{}", &src[..at], &src[at..])
-}
-
-fn tenant_hex() -> String {
-    DEFAULT_TENANT.simple().to_string()
+    vern_bench::suite::with_lead_purpose().unwrap()
 }
 
 /// `leads` leads with an email identifier each and `others` job applicants.
 async fn seed(store: &SqlStore, leads: u64, others: u64) {
-    let t = tenant_hex();
-    store
-        .execute_raw_for_tests(&format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             INSERT INTO subjects (tenant_id, id, subject_type, jurisdiction, created_at, updated_at) \
-             SELECT x'{t}', unhex(printf('01900000000070008000%012x', i)), \
-             CASE WHEN i < {leads} THEN 'lead' ELSE 'job_applicant' END, NULL, 0, 0 FROM s",
-            last = leads + others - 1
-        ))
-        .await
-        .unwrap();
-    store
-        .execute_raw_for_tests(&format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             INSERT INTO identifiers (tenant_id, id, subject_id, kind, blind_index, value_ct, created_at) \
-             SELECT x'{t}', unhex(printf('01930000000070008000%012x', i)), \
-             unhex(printf('01900000000070008000%012x', i)), 'email', \
-             unhex(printf('%064x', i)), x'00', 0 FROM s",
-            last = leads + others - 1
-        ))
+    vern_bench::seed::subjects_with_email(store, vern_bench::Backend::Sqlite, leads, others)
         .await
         .unwrap();
 }
@@ -296,81 +254,17 @@ async fn bench_notice_fan_out() {
         leads + leads / 10,
         t.elapsed().as_secs_f64()
     );
-    let vault = vault_over(&dir).await;
+    let vault = Arc::new(vault_over(&dir).await);
     let who = vault.admin_principal(Actor::Cli).unwrap();
-    let effective = time::OffsetDateTime::now_utc() + time::Duration::days(40);
-    let t = Instant::now();
-    let v = vault
-        .publish_policy(
-            &who,
-            &PolicyPublishInput {
-                source: with_lead_purpose(),
-                effective_at: Some(effective),
-            },
-        )
+    let fan = vern_bench::suite::fan_out(&vault, &who, leads as usize, vern_bench::Backend::Sqlite)
         .await
         .unwrap();
-    let publish_secs = t.elapsed().as_secs_f64();
-    // Through the job runner, as a server runs it: claim the `policy.notices` job the publish
-    // queued, run its handler (pages, sealing, inserts) under a renewed lease, complete it.
-    let vault = Arc::new(vault);
-    let runner = Runner::new(
-        vault.clone(),
-        RunnerConfig {
-            sweep_every: None,
-            ..RunnerConfig::default()
-        },
-    );
-    let t = Instant::now();
-    let (job, outcome) = runner.run_one().await.unwrap().unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(job.kind, KIND_POLICY_NOTICES);
-    assert!(job.payload.contains(&v.id.to_string()), "{}", job.payload);
-    outcome.unwrap();
-    let queued = u64::try_from(
-        vault
-            .policy_versions(&who)
-            .await
-            .unwrap()
-            .last()
-            .unwrap()
-            .notices
-            .queued,
-    )
-    .unwrap();
-    assert_eq!(queued, leads);
-    let counts = vault.policy_versions(&who).await.unwrap();
-    let notices = counts.last().unwrap().notices;
-    assert_eq!(
-        notices.email,
-        i64::try_from(leads).unwrap(),
-        "every lead got an email"
-    );
-    // Baseline from the same run: a bare INSERT … SELECT of the same rows.
-    let store = SqlStore::open_dir(std::path::Path::new(&dir.data()))
-        .await
-        .unwrap();
-    let t = Instant::now();
-    store
-        .execute_raw_for_tests(
-            "CREATE TABLE bare AS SELECT tenant_id, subject_id, 'email' AS channel, 0 AS queued_at \
-             FROM policy_notices WHERE 0",
-        )
-        .await
-        .unwrap();
-    store
-        .execute_raw_for_tests(&format!(
-            "INSERT INTO bare SELECT tenant_id, id, 'email', 0 FROM subjects \
-             WHERE tenant_id = x'{}' AND subject_type = 'lead'",
-            tenant_hex()
-        ))
-        .await
-        .unwrap();
-    let bare_secs = t.elapsed().as_secs_f64();
     println!(
-        "notice fan-out: {queued} notices in {secs:.2} s = {:.0} notices/s (batch {NOTICE_BATCH}); \
-         publish (diff, renewal marks, job) {publish_secs:.3} s; bare INSERT…SELECT of the same \
-         rows {bare_secs:.2} s",
-        queued as f64 / secs
+        "notice fan-out: {leads} notices in {:.2} s = {:.0} notices/s (batch {NOTICE_BATCH}); \
+         publish (diff, renewal marks, job) {:.3} s; bare INSERT…SELECT of the same rows {:.2} s",
+        fan.secs,
+        leads as f64 / fan.secs,
+        fan.publish_secs,
+        fan.bare_secs
     );
 }

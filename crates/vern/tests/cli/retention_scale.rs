@@ -32,40 +32,16 @@ async fn seed_shaped(
     expires_at: i64,
     keep: bool,
 ) {
-    let t = tenant_hex();
-    let n = subjects;
-    let subjects = format!(
-        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-         INSERT INTO subjects (tenant_id, id, subject_type, jurisdiction, created_at, updated_at) \
-         SELECT x'{t}', unhex(printf('01900000000070008000%012x', i)), 'lead', NULL, 0, 0 FROM s",
-        last = n - 1
-    );
-    let records = format!(
-        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-         INSERT INTO records (tenant_id, id, subject_id, category, value_ct, source, purposes, \
-         legal_basis, collected_at, last_activity_at, originating_system, created_at, updated_at, \
-         event_times, expires_at, retention_rule) \
-         SELECT x'{t}', unhex(printf('01910000000070008000%012x', i)), \
-         unhex(printf('01900000000070008000%012x', i / {per_subject})), \
-         'contact.email.work_named', x'00', \
-         'direct', '[\"marketing.send\"]', 'legitimate_interest', 0, NULL, NULL, 0, 0, NULL, \
-         {expires_at} + i, 'marketing_contacts' FROM s",
-        last = n * per_subject - 1
-    );
-    store.execute_raw_for_tests(&subjects).await.unwrap();
-    store.execute_raw_for_tests(&records).await.unwrap();
-    if keep {
-        let kept = format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             INSERT INTO records (tenant_id, id, subject_id, category, value_ct, source, purposes, \
-             legal_basis, collected_at, created_at, updated_at, expires_at, retention_rule) \
-             SELECT x'{t}', unhex(printf('01920000000070008000%012x', i)), \
-             unhex(printf('01900000000070008000%012x', i)), 'finance.invoice', x'00', 'direct', \
-             '[]', 'legal_obligation', 0, 0, 0, NULL, NULL FROM s",
-            last = n - 1
-        );
-        store.execute_raw_for_tests(&kept).await.unwrap();
-    }
+    vern_bench::seed::records(
+        store,
+        vern_bench::Backend::Sqlite,
+        subjects,
+        per_subject,
+        expires_at,
+        keep,
+    )
+    .await
+    .unwrap();
 }
 
 pub(crate) async fn count(store: &SqlStore, table: &str) -> u64 {

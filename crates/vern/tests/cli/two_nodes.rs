@@ -6,21 +6,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use vern_bench::db::replace_db;
 use vern_store::SqlStore;
 
 use crate::support::{DataDir, Server};
-
-/// `postgres://h/db?x` with the database replaced.
-fn replace_db(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let head = base.rsplit_once('/').map_or(base, |(h, _)| h);
-    match query {
-        Some(q) => format!("{head}/{name}?{q}"),
-        None => format!("{head}/{name}"),
-    }
-}
 
 struct Node<'a> {
     base: &'a str,

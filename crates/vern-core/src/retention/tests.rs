@@ -237,25 +237,39 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// A case's purposes and event times, owned, for [`facts_of`].
+fn owned(c: &Case) -> (Vec<String>, BTreeMap<String, OffsetDateTime>) {
+    let purposes = c.purposes.iter().map(|p| (*p).to_owned()).collect();
+    let events = c
+        .events
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), *v))
+        .collect();
+    (purposes, events)
+}
+
+fn facts_of<'a>(
+    c: &'a Case,
+    purposes: &'a [String],
+    events: &'a BTreeMap<String, OffsetDateTime>,
+) -> RecordFacts<'a> {
+    RecordFacts {
+        category: c.category,
+        purposes,
+        subject_type: c.subject_type,
+        jurisdiction: None,
+        collected_at: c.collected_at,
+        last_activity_at: c.last_activity_at,
+        event_times: events,
+    }
+}
+
 #[test]
 fn table() {
     let plan = plan();
     for c in cases() {
-        let purposes: Vec<String> = c.purposes.iter().map(|p| (*p).to_owned()).collect();
-        let events: BTreeMap<String, OffsetDateTime> = c
-            .events
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), *v))
-            .collect();
-        let facts = RecordFacts {
-            category: c.category,
-            purposes: &purposes,
-            subject_type: c.subject_type,
-            jurisdiction: None,
-            collected_at: c.collected_at,
-            last_activity_at: c.last_activity_at,
-            event_times: &events,
-        };
+        let (purposes, events) = owned(&c);
+        let facts = facts_of(&c, &purposes, &events);
         let got = plan.evaluate(&facts, &c.consents);
         assert_eq!(got.expires_at, c.expect_at, "{}", c.name);
         assert_eq!(got.rule.as_deref(), c.expect_rule, "{}", c.name);
@@ -459,21 +473,8 @@ fn only_scopes_the_rules_name_can_move_the_calendar() {
         .collect();
     assert!(!unread.is_empty());
     for c in cases() {
-        let purposes: Vec<String> = c.purposes.iter().map(|p| (*p).to_owned()).collect();
-        let events: BTreeMap<String, OffsetDateTime> = c
-            .events
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), *v))
-            .collect();
-        let facts = RecordFacts {
-            category: c.category,
-            purposes: &purposes,
-            subject_type: c.subject_type,
-            jurisdiction: None,
-            collected_at: c.collected_at,
-            last_activity_at: c.last_activity_at,
-            event_times: &events,
-        };
+        let (purposes, events) = owned(&c);
+        let facts = facts_of(&c, &purposes, &events);
         let before = plan.evaluate(&facts, &c.consents);
         for scope in &unread {
             for withdrawn in [None, Some(datetime!(2026-06-01 0:00 UTC))] {

@@ -296,6 +296,25 @@ fn lead(email: &str) -> Value {
     })
 }
 
+/// Creates `n` leads before the kills start; their ids.
+async fn create_leads(h: &Harness, server: &Server, prefix: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let v = acked_json(
+            h.client
+                .post(format!("{}/v1/subjects", server.base))
+                .bearer_auth(&h.token)
+                .json(&lead(&format!("{prefix}{i}@example.com")))
+                .send()
+                .await,
+        )
+        .await
+        .expect("subject created");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Consent
 
@@ -306,20 +325,7 @@ async fn consent_writes_survive_repeated_kill_9() {
 }
 
 async fn consent_scenario(mut h: Harness, first: Server) {
-    let mut subjects = Vec::new();
-    for i in 0..16 {
-        let v = acked_json(
-            h.client
-                .post(format!("{}/v1/subjects", first.base))
-                .bearer_auth(&h.token)
-                .json(&lead(&format!("consent{i}@example.com")))
-                .send()
-                .await,
-        )
-        .await
-        .expect("subject created");
-        subjects.push(v["id"].as_str().unwrap().to_owned());
-    }
+    let subjects = create_leads(&h, &first, "consent", 16).await;
     first.stop();
 
     let acked: Acked<String> = Arc::default();
@@ -458,20 +464,7 @@ async fn subjects_requests_and_disclosures_are_whole_after_repeated_kill_9() {
 
 async fn subjects_scenario(mut h: Harness, first: Server) {
     // Subjects to disclose.
-    let mut pool = Vec::new();
-    for i in 0..8 {
-        let v = acked_json(
-            h.client
-                .post(format!("{}/v1/subjects", first.base))
-                .bearer_auth(&h.token)
-                .json(&lead(&format!("pool{i}@example.com")))
-                .send()
-                .await,
-        )
-        .await
-        .expect("subject created");
-        pool.push(v["id"].as_str().unwrap().to_owned());
-    }
+    let pool = create_leads(&h, &first, "pool", 8).await;
     first.stop();
 
     let subjects: Acked<String> = Arc::default();

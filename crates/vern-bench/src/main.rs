@@ -6,6 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use vern_bench::{Backend, Config, DEFAULT_POSTGRES_URL, parse_scale, suite};
 
+// The allocator of the `vern` binary (decision 0026), so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "vern-bench",

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
 
 use crate::vault::AccessReport;
 
@@ -80,6 +81,8 @@ struct Labels {
     no_recipients: &'static str,
     sources: &'static str,
     profiling: &'static str,
+    profile: &'static str,
+    events: &'static str,
     transfers: &'static str,
     no_transfers: &'static str,
     rights: &'static str,
@@ -97,6 +100,8 @@ const NB: Labels = Labels {
     no_recipients: "Opplysningene er ikke utlevert til noen.",
     sources: "Kilder",
     profiling: "Profilering",
+    profile: "Interesseprofilen vi har utledet (antall hendelser per emne, sist sett)",
+    events: "Registrerte hendelser",
     transfers: "Overføring utenfor EØS",
     no_transfers: "Opplysningene er ikke overført utenfor EØS.",
     rights: "Dine rettigheter",
@@ -114,6 +119,8 @@ const EN: Labels = Labels {
     no_recipients: "The data has not been disclosed to anyone.",
     sources: "Sources",
     profiling: "Profiling",
+    profile: "The interest profile we derived (events per topic, last seen)",
+    events: "Recorded events",
     transfers: "Transfers outside the EEA",
     no_transfers: "The data has not been transferred outside the EEA.",
     rights: "Your rights",
@@ -217,7 +224,40 @@ pub fn html(r: &AccessReport) -> String {
             esc(&p.description)
         );
     }
-    let _ = write!(h, "</ul><h2>{}</h2>", esc(l.transfers));
+    h.push_str("</ul>");
+    if let Some(p) = &r.profiling.profile {
+        let last = p
+            .last_seen
+            .map(|t| t.date().to_string())
+            .unwrap_or_default();
+        let _ = write!(h, "<h3>{}</h3><table>", esc(l.profile));
+        for (topic, n) in &p.topics {
+            let _ = write!(h, "<tr><th>{}</th><td>{n}</td></tr>", esc(topic));
+        }
+        let _ = write!(
+            h,
+            "</table><p>{} · {}</p>",
+            esc(&p.purposes.join(", ")),
+            esc(&last)
+        );
+    }
+    if !r.profiling.events.is_empty() {
+        let _ = write!(h, "<h3>{}</h3><table>", esc(l.events));
+        for e in &r.profiling.events {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.at.format(&Rfc3339).unwrap_or_default()),
+                esc(&e.kind),
+                esc(e.topic.as_deref().unwrap_or("")),
+                esc(e.channel.as_deref().unwrap_or("")),
+                esc(e.ip_truncated.as_deref().unwrap_or("")),
+                esc(&e.purpose),
+            );
+        }
+        h.push_str("</table>");
+    }
+    let _ = write!(h, "<h2>{}</h2>", esc(l.transfers));
     if r.transfers.is_empty() {
         let _ = write!(h, "<p>{}</p>", esc(l.no_transfers));
     } else {

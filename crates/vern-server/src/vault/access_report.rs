@@ -143,6 +143,37 @@ pub struct ReportProfiling {
     /// logic) and basis.
     pub purposes: Vec<ReportPurpose>,
     pub information: String,
+    /// The interest profile derived from the stored events (inferred data), if any is held.
+    pub profile: Option<ReportInterestProfile>,
+    /// Art. 15(3): the tracking events held about the subject, oldest first, each with the
+    /// purpose it was admitted for. IP addresses were truncated before storage.
+    pub events: Vec<ReportEvent>,
+}
+
+/// The derived interest profile: what the events add up to, and from what.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportInterestProfile {
+    /// How many events it was derived from.
+    pub events: u64,
+    /// Events per topic.
+    pub topics: BTreeMap<String, u64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_seen: Option<OffsetDateTime>,
+    /// The purposes its events were admitted for.
+    pub purposes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportEvent {
+    pub purpose: String,
+    pub kind: String,
+    pub topic: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub channel: Option<String>,
+    pub ip_truncated: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -356,10 +387,46 @@ impl Vault {
                 )
             })
             .collect();
+        let held = self.open_events(subject).await?;
+        let profile = (!held.is_empty()).then(|| {
+            let mut topics: BTreeMap<String, u64> = BTreeMap::new();
+            for e in &held {
+                if let Some(t) = &e.topic {
+                    *topics.entry(t.clone()).or_default() += 1;
+                }
+            }
+            ReportInterestProfile {
+                events: held.len() as u64,
+                topics,
+                last_seen: held.iter().map(|e| e.at).max().map(time_of),
+                purposes: held
+                    .iter()
+                    .map(|e| e.purpose.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+            }
+        });
+        let events = held
+            .into_iter()
+            .map(|e| ReportEvent {
+                purpose: e.purpose,
+                kind: e.kind,
+                topic: e.topic,
+                at: time_of(e.at),
+                channel: e.channel,
+                ip_truncated: e.ip_truncated,
+            })
+            .collect();
         let profiling = ReportProfiling {
-            exists: !profiling_purposes.is_empty(),
-            information: profiling_information(lang, !profiling_purposes.is_empty()),
+            exists: !profiling_purposes.is_empty() || profile.is_some(),
+            information: profiling_information(
+                lang,
+                !profiling_purposes.is_empty() || profile.is_some(),
+            ),
             purposes: profiling_purposes,
+            profile,
+            events,
         };
 
         let sa = &policy.raw.supervisory_authority;

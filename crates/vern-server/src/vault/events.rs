@@ -99,6 +99,8 @@ pub struct ProfileView {
 /// One stored event, opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
+    /// The purpose the event was admitted for (its provenance).
+    pub purpose: String,
     pub kind: String,
     pub topic: Option<String>,
     /// Microseconds since the epoch.
@@ -367,6 +369,7 @@ impl Vault {
                         return Err(corrupt());
                     }
                     out.extend(events.into_iter().map(|e| StoredEvent {
+                        purpose: r.purpose.clone(),
                         kind: e.kind,
                         topic: e.topic,
                         at: e.at,
@@ -375,6 +378,7 @@ impl Vault {
                     }));
                 }
                 StoredBody::Single { kind, topic } => out.push(StoredEvent {
+                    purpose: r.purpose.clone(),
                     kind,
                     topic,
                     at: r.at,
@@ -521,6 +525,7 @@ mod tests {
             events,
             vec![
                 StoredEvent {
+                    purpose: "marketing.profiling".into(),
                     kind: "click".into(),
                     topic: Some("pricing".into()),
                     at,
@@ -528,6 +533,7 @@ mod tests {
                     ip_truncated: Some("192.0.2.0".into()),
                 },
                 StoredEvent {
+                    purpose: "marketing.profiling".into(),
                     kind: "page_view".into(),
                     topic: Some("blog".into()),
                     at: at2,

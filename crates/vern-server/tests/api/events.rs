@@ -200,3 +200,77 @@ async fn opting_out_deletes_the_profile_and_stops_profiling() {
     let v = ingest(&app, &batch(&other, &["a"]), false).await;
     assert_eq!(v["dropped"], json!({"consent_withdrawn": 1}));
 }
+
+/// Art. 15(3) covers observed and inferred data: the access report lists the stored events
+/// (with truncated IPs and their purpose) and the profile derived from them, and no longer does
+/// once the subject opts out.
+#[tokio::test]
+async fn the_access_report_shows_the_events_and_the_derived_profile() {
+    let app = spawn_app().await;
+    let subject = id_of(&app.create_subject(&lead("seen@example.com")).await);
+    let path = format!("/v1/subjects/{subject}/access-report");
+    let before: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
+    assert_eq!(before["profiling"]["events"], json!([]), "{before}");
+    assert!(before["profiling"]["profile"].is_null(), "{before}");
+
+    grant(&app, &subject, "marketing_profiling").await;
+    grant(&app, &subject, "cookies_marketing").await;
+    let v = ingest(
+        &app,
+        &batch(&subject, &["pricing", "blog", "pricing"]),
+        false,
+    )
+    .await;
+    assert_eq!(v["accepted"], 3, "{v}");
+
+    let report: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
+    let events = report["profiling"]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3, "{report}");
+    for e in events {
+        assert_eq!(e["purpose"], "marketing.profiling");
+        assert_eq!(e["kind"], "page_view");
+        assert_eq!(e["channel"], "website");
+        assert_eq!(e["ip_truncated"], "198.51.100.0", "stored truncated");
+        assert!(e["at"].is_string());
+    }
+    let p = &report["profiling"]["profile"];
+    assert_eq!(p["events"], 3);
+    assert_eq!(p["topics"], json!({"blog": 1, "pricing": 2}));
+    assert_eq!(p["purposes"], json!(["marketing.profiling"]));
+    assert!(p["last_seen"].is_string());
+    assert_eq!(report["profiling"]["exists"], true);
+    assert!(!report.to_string().contains("198.51.100.23"));
+
+    let html = app
+        .get(&app.admin_token, &format!("{path}?format=html"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Recorded events") && html.contains("pricing"),
+        "{html}"
+    );
+    assert!(html.contains("198.51.100.0") && !html.contains("198.51.100.23"));
+    let csv = app
+        .get(&app.admin_token, &format!("{path}?format=csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("profiling.profile.topics.pricing,2"), "{csv}");
+
+    // Opting out deletes them, and the report says so.
+    let r = app
+        .post(
+            &app.admin_token,
+            &format!("/v1/subjects/{subject}/consents"),
+            &json!({"scope": "marketing_profiling", "action": "withdrawn", "method": "api",
+                      "collection_point": "privacy-center"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let after: Value = app.get(&app.admin_token, &path).await.json().await.unwrap();
+    assert_eq!(after["profiling"]["events"], json!([]), "{after}");
+    assert!(after["profiling"]["profile"].is_null(), "{after}");
+}

@@ -174,6 +174,7 @@ impl Vault {
                 "collected_at": collected,
             }));
         }
+        let (events, events_csv) = self.portable_events(subject, &mut excluded).await?;
         let now = time_of(self.now())
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| VaultError::Internal(e.to_string()))?;
@@ -188,6 +189,7 @@ impl Vault {
             "subject_type": srow.subject_type,
             "generated_at": now,
             "records": items,
+            "events": events,
             "excluded": excluded,
         });
         let data =
@@ -198,7 +200,8 @@ impl Vault {
         let readme = format!(
             "Data portability package (GDPR art. 20) from {}.\n\n\
              data.json  - the data you provided to us and the data we observed about you, where we\n             process it on the basis of your consent or a contract; categories, purposes and\n             legal bases are also given as W3C Data Privacy Vocabulary (DPV) terms.\n\
-             records.csv - the same records, one per line.\n\n\
+             records.csv - the same records, one per line.\n\
+             events.csv  - the activity we recorded about you (page views, clicks, ...) with your\n             consent, one event per line; also under \"events\" in data.json.\n\n\
              Schema: {PORTABILITY_SCHEMA} (see docs/portability.md in vern).\n\
              Records left out, by reason, are counted under \"excluded\" in data.json.\n",
             self.policy().raw.controller.name.get_ref()
@@ -206,6 +209,7 @@ impl Vault {
         let zip = crate::zip::build(&[
             ("data.json", data),
             ("records.csv", csv),
+            ("events.csv", events_csv),
             ("README.txt", readme.into_bytes()),
         ])
         .ok_or_else(|| VaultError::Internal("the package exceeds the ZIP limits".into()))?;
@@ -214,9 +218,73 @@ impl Vault {
             "subject.portability",
             Some(subject),
             None,
-            json!({ "records": items.len(), "excluded": excluded }),
+            json!({ "records": items.len(), "events": events.len(), "excluded": excluded }),
         )])
         .await?;
         Ok(zip)
+    }
+
+    /// The stored tracking events that are portable (observed data, Art. 20): those admitted
+    /// for a purpose resting on consent or a contract, as JSON items and as CSV. Others are
+    /// counted under `excluded`.
+    async fn portable_events(
+        &self,
+        subject: Uuid,
+        excluded: &mut BTreeMap<&'static str, u64>,
+    ) -> VaultResult<(Vec<Value>, Vec<u8>)> {
+        let policy = self.policy();
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let csv_err = |e: csv::Error| VaultError::Internal(format!("csv: {e}"));
+        csv.write_record([
+            "at",
+            "kind",
+            "topic",
+            "channel",
+            "ip_truncated",
+            "purpose",
+            "legal_basis",
+        ])
+        .map_err(csv_err)?;
+        let mut items = Vec::new();
+        for e in self.open_events(subject).await? {
+            let basis = policy
+                .purpose(&e.purpose)
+                .map(|p| vern_core::records::legal_basis_name(*p.legal_basis.get_ref()));
+            let Some(basis @ ("consent" | "contract")) = basis else {
+                *excluded
+                    .entry("event_basis_not_consent_or_contract")
+                    .or_default() += 1;
+                continue;
+            };
+            let at = time_of(e.at)
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|err| VaultError::Internal(err.to_string()))?;
+            csv.write_record([
+                at.as_str(),
+                &e.kind,
+                e.topic.as_deref().unwrap_or(""),
+                e.channel.as_deref().unwrap_or(""),
+                e.ip_truncated.as_deref().unwrap_or(""),
+                &e.purpose,
+                basis,
+            ])
+            .map_err(csv_err)?;
+            items.push(json!({
+                "kind": "observed",
+                "event": e.kind,
+                "topic": e.topic,
+                "at": at,
+                "channel": e.channel,
+                "ip_truncated": e.ip_truncated,
+                "purpose": e.purpose,
+                "dpv:hasPurpose": dpv_purpose(&e.purpose),
+                "legal_basis": basis,
+                "dpv:hasLegalBasis": dpv_basis(basis),
+            }));
+        }
+        let csv = csv
+            .into_inner()
+            .map_err(|e| VaultError::Internal(e.to_string()))?;
+        Ok((items, csv))
     }
 }

@@ -274,3 +274,40 @@ async fn the_access_report_shows_the_events_and_the_derived_profile() {
     assert_eq!(after["profiling"]["events"], json!([]), "{after}");
     assert!(after["profiling"]["profile"].is_null(), "{after}");
 }
+
+/// Art. 20 covers observed data: events admitted under consent are in the portability
+/// package (data.json and events.csv), as `observed`, with their purpose and basis.
+#[tokio::test]
+async fn consented_events_are_in_the_portability_package() {
+    let app = spawn_app().await;
+    let subject = id_of(&app.create_subject(&lead("port@example.com")).await);
+    grant(&app, &subject, "marketing_profiling").await;
+    grant(&app, &subject, "cookies_marketing").await;
+    let v = ingest(&app, &batch(&subject, &["pricing", "blog"]), false).await;
+    assert_eq!(v["accepted"], 2, "{v}");
+
+    let r = app
+        .get(
+            &app.admin_token,
+            &format!("/v1/subjects/{subject}/portability"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let files = crate::portability::unzip(&r.bytes().await.unwrap());
+    let data: Value = serde_json::from_str(files["data.json"].as_str().unwrap()).unwrap();
+    let events = data["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{data}");
+    for e in events {
+        assert_eq!(e["kind"], "observed");
+        assert_eq!(e["event"], "page_view");
+        assert_eq!(e["purpose"], "marketing.profiling");
+        assert_eq!(e["legal_basis"], "consent");
+        assert_eq!(e["dpv:hasLegalBasis"], "dpv:Consent");
+        assert_eq!(e["ip_truncated"], "198.51.100.0");
+    }
+    let csv = files["events.csv"].as_str().unwrap();
+    assert!(csv.starts_with("at,kind,topic,channel,ip_truncated,purpose,legal_basis"));
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.contains(",page_view,pricing,website,198.51.100.0,marketing.profiling,consent"));
+    assert!(files["README.txt"].as_str().unwrap().contains("events.csv"));
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::helpers::{applicant, id_of, spawn_app};
 
 /// Entries of a ZIP, read by Python's standard library (an independent reader).
-fn unzip(bytes: &[u8]) -> Value {
+pub(crate) fn unzip(bytes: &[u8]) -> Value {
     let mut child = std::process::Command::new("python3")
         .args([
             "-c",

@@ -40,7 +40,7 @@ pub const GROUPS: [&str; 5] = ["decide", "import", "http", "consent", "retention
 
 /// Every record name a full run produces, per backend (`decisions.in_process` once, with
 /// backend `none`: it touches no database).
-pub const NAMES: [&str; 23] = [
+pub const NAMES: [&str; 25] = [
     "decisions.in_process",
     "import.records",
     "import.subjects",
@@ -51,6 +51,8 @@ pub const NAMES: [&str; 23] = [
     "decisions.http_single",
     "decisions.http_single_p99",
     "decisions.http_single_p50",
+    "decisions.http_single_16_conns",
+    "decisions.http_single_16_conns_p99",
     "decisions.http_bulk_json_by_id",
     "decisions.http_bulk_ndjson_by_id",
     "decisions.http_bulk_json_by_email",
@@ -455,7 +457,7 @@ fn http_decisions_in(
         addr,
         &token,
         "/v1/decisions",
-        bodies,
+        bodies.clone(),
         conns,
         Duration::from_secs_f64(secs),
     ))?;
@@ -489,6 +491,36 @@ fn http_decisions_in(
         "decisions.http_single_p50",
         b,
         run.p50_ms,
+        "ms",
+        detail,
+    ));
+
+    // The same load from 16 connections: how latency falls with concurrency at a similar
+    // rate (context for the p99 target, which names no connection count; no target here).
+    let few = 16;
+    let run = client_rt.block_on(http::single(
+        addr,
+        &token,
+        "/v1/decisions",
+        bodies.clone(),
+        few,
+        Duration::from_secs_f64(secs),
+    ))?;
+    let detail = format!(
+        "as above with {few} keep-alive connections, {} requests",
+        run.requests
+    );
+    out.push(Record::new(
+        "decisions.http_single_16_conns",
+        b,
+        run.per_sec,
+        "decisions/s",
+        detail.clone(),
+    ));
+    out.push(Record::new(
+        "decisions.http_single_16_conns_p99",
+        b,
+        run.p99_ms,
         "ms",
         detail,
     ));

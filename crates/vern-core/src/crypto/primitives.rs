@@ -32,18 +32,32 @@ pub(super) fn fill_nonce(out: &mut [u8]) {
     rand::rng().fill_bytes(out);
 }
 
-/// HMAC-SHA256 over the concatenation of `parts`, keyed with a 32-byte key.
-pub(super) fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+/// HMAC-SHA256 with its key already absorbed (the inner and outer key blocks compressed).
+pub(super) type HmacSha256 = Hmac<Sha256>;
+
+/// An HMAC-SHA256 state keyed with a 32-byte key, to be cloned per message.
+pub(super) fn hmac_sha256_keyed(key: &[u8; 32]) -> HmacSha256 {
     // HMAC pads keys shorter than the hash block (64 bytes) with zeros (RFC 2104), so padding
     // here gives exactly HMAC(key, ·) while using the infallible `KeyInit::new`.
     let mut block = hmac::digest::Key::<Hmac<Sha256>>::default();
     block[..32].copy_from_slice(key);
-    let mut mac = <Hmac<Sha256> as KeyInit>::new(&block);
+    let mac = <Hmac<Sha256> as KeyInit>::new(&block);
     block.as_mut_slice().zeroize();
+    mac
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`, from a keyed state.
+pub(super) fn hmac_sha256_with(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed.clone();
     for part in parts {
         mac.update(part);
     }
     mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`, keyed with a 32-byte key.
+pub(super) fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    hmac_sha256_with(&hmac_sha256_keyed(key), parts)
 }
 
 /// HKDF-SHA256 (RFC 5869) with no salt, for one 32-byte output.
@@ -125,6 +139,11 @@ mod tests {
         mac.update(b"Hi There");
         let expected: [u8; 32] = mac.finalize().into_bytes().into();
         assert_eq!(hmac_sha256(&key, &[b"Hi ", b"There"]), expected);
+        // A keyed state is reusable: each message starts from the key alone.
+        let keyed = hmac_sha256_keyed(&key);
+        assert_eq!(hmac_sha256_with(&keyed, &[b"Hi There"]), expected);
+        assert_ne!(hmac_sha256_with(&keyed, &[b"Hi"]), expected);
+        assert_eq!(hmac_sha256_with(&keyed, &[b"Hi", b" There"]), expected);
     }
 
     #[test]

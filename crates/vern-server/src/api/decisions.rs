@@ -13,10 +13,13 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError, ProblemKind};
-use crate::json::{ApiJson, ApiPath, data_error};
+use crate::error::{ApiError, ProblemKind};
+use crate::json::{ApiJson, ApiPath};
+
+pub use super::bulk_body::parse_bulk_body;
+use super::bulk_body::{parse_array, parse_ndjson};
 use crate::vault::{
-    BulkDecisions, BulkItem, DecisionRecord, DecisionRequest, DecisionView, VaultError, par_chunks,
+    BulkDecisions, DecisionRecord, DecisionRequest, DecisionView, VaultError, par_chunks,
 };
 
 /// Decides one request against the policy and the subject's consents, objections,
@@ -162,78 +165,6 @@ fn push_code(out: &mut Vec<u8>, code: &str) {
                 .as_bytes(),
         );
     }
-}
-
-/// Parses a bulk body as the endpoint does (NDJSON or a JSON array) and returns how many
-/// requests it holds. For fuzzing: the decoding is the whole untrusted surface before the
-/// vault.
-pub fn parse_bulk_body(body: &[u8], ndjson: bool) -> Result<usize, ApiError> {
-    if ndjson {
-        parse_ndjson(body).map(|v| v.len())
-    } else {
-        parse_array(body).map(|v| v.len())
-    }
-}
-
-/// One request per non-empty line; a bad line is named by its index. Large bodies are
-/// parsed on every core, split at line ends.
-fn parse_ndjson(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::malformed("the request body is not valid UTF-8"))?;
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let parts = par_chunks(&lines, |offset, chunk| {
-        chunk
-            .iter()
-            .enumerate()
-            .map(|(i, line)| parse_line(line).ok_or(offset + i))
-            .collect::<Result<Vec<_>, usize>>()
-    })
-    .map_err(ApiError::from)?;
-    let mut items = Vec::with_capacity(lines.len());
-    for part in parts {
-        match part {
-            Ok(p) => items.extend(p),
-            Err(i) => {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    format!("[{i}]"),
-                    "invalid_line",
-                    "this line is not a valid decision request",
-                )]));
-            }
-        }
-    }
-    Ok(items)
-}
-
-/// One NDJSON line: a JSON object and nothing after it.
-fn parse_line(line: &str) -> Option<BulkItem<'_>> {
-    if line.trim_start().as_bytes().first() != Some(&b'{') {
-        return None;
-    }
-    serde_json::from_str(line).ok()
-}
-
-/// A JSON array of requests. (The shared body parser takes objects only, by design.) Parsed
-/// without bookkeeping first; only a body that fails is parsed again for the error's path.
-fn parse_array(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "body",
-            "invalid_type",
-            "expected a JSON array of decision requests",
-        )]));
-    }
-    if let Ok(items) = serde_json::from_slice::<Vec<BulkItem<'_>>>(body) {
-        return Ok(items);
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let reqs: Vec<BulkItem<'_>> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        ApiError::validation(vec![data_error(&field, &e.into_inner().to_string())])
-    })?;
-    de.end()
-        .map_err(|_| ApiError::malformed("the request body has data after the JSON value"))?;
-    Ok(reqs)
 }
 
 /// A decision by its id, from the decision audit: what was asked (the subject, or the kind of

@@ -3,6 +3,7 @@
 //! without its place in the OpenAPI document (and the reverse).
 
 pub mod audit;
+mod bulk_body;
 pub mod consent;
 pub mod decisions;
 pub mod disclosures;

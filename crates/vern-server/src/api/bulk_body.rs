@@ -1,0 +1,269 @@
+//! Decoding the body of `POST /v1/decisions/bulk`: NDJSON or a JSON array of up to 100,000
+//! requests, borrowed from the body and parsed on every core when it is large.
+
+use crate::error::{ApiError, FieldError};
+use crate::json::data_error;
+use crate::vault::{BulkItem, par_chunks};
+
+/// Arrays smaller than this are parsed in one pass: cutting them saves less than a thread
+/// costs.
+const SPLIT_MIN_BYTES: usize = 256 * 1024;
+
+/// At most this many pieces of one array are parsed at once.
+const MAX_PIECES: usize = 8;
+
+/// Parses a bulk body as the endpoint does (NDJSON or a JSON array) and returns how many
+/// requests it holds. For fuzzing: the decoding is the whole untrusted surface before the
+/// vault.
+pub fn parse_bulk_body(body: &[u8], ndjson: bool) -> Result<usize, ApiError> {
+    if ndjson {
+        parse_ndjson(body).map(|v| v.len())
+    } else {
+        parse_array(body).map(|v| v.len())
+    }
+}
+
+/// One request per non-empty line; a bad line is named by its index. Large bodies are
+/// parsed on every core, split at line ends.
+pub(super) fn parse_ndjson(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::malformed("the request body is not valid UTF-8"))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let parts = par_chunks(&lines, |offset, chunk| {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, line)| parse_line(line).ok_or(offset + i))
+            .collect::<Result<Vec<_>, usize>>()
+    })
+    .map_err(ApiError::from)?;
+    let mut items = Vec::with_capacity(lines.len());
+    for part in parts {
+        match part {
+            Ok(p) => items.extend(p),
+            Err(i) => {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    format!("[{i}]"),
+                    "invalid_line",
+                    "this line is not a valid decision request",
+                )]));
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// One NDJSON line: a JSON object and nothing after it.
+fn parse_line(line: &str) -> Option<BulkItem<'_>> {
+    if line.trim_start().as_bytes().first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_str(line).ok()
+}
+
+/// A JSON array of requests. (The shared body parser takes objects only, by design.) A large
+/// body is parsed on every core ([`parse_array_split`]); otherwise, or if that fails, in one
+/// pass without bookkeeping; only a body that fails that too is parsed again for the error's
+/// path.
+pub(super) fn parse_array(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "expected a JSON array of decision requests",
+        )]));
+    }
+    if body.len() >= SPLIT_MIN_BYTES
+        && let Some(items) = parse_array_split(body)
+    {
+        return Ok(items);
+    }
+    if let Ok(items) = serde_json::from_slice::<Vec<BulkItem<'_>>>(body) {
+        return Ok(items);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let reqs: Vec<BulkItem<'_>> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::validation(vec![data_error(&field, &e.into_inner().to_string())])
+    })?;
+    de.end()
+        .map_err(|_| ApiError::malformed("the request body has data after the JSON value"))?;
+    Ok(reqs)
+}
+
+/// An array's elements parsed on every core (docs/decisions/0025). The array is cut into
+/// pieces at guessed element boundaries: a comma between a `}` and a `{`, which may also sit
+/// inside a string. Each piece must parse, from its first byte to its last, as complete
+/// elements separated by commas; a piece before a wrong cut ends inside a value and fails. So
+/// when every piece parses, the cuts were element boundaries and the elements are exactly
+/// those of a one-pass parse; otherwise (a wrong guess or a malformed body) this answers
+/// `None` and the one-pass parser decides, with its own error.
+fn parse_array_split(body: &[u8]) -> Option<Vec<BulkItem<'_>>> {
+    let open = body.iter().position(|b| !is_ws(*b))?;
+    let close = body.iter().rposition(|b| !is_ws(*b))?;
+    if body.get(open) != Some(&b'[') || body.get(close) != Some(&b']') || close <= open {
+        return None;
+    }
+    let inner = body.get(open + 1..close)?;
+    let pieces = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAX_PIECES);
+    let mut bounds = Vec::with_capacity(pieces);
+    let mut start = 0;
+    for k in 1..pieces {
+        let target = (inner.len() / pieces * k).max(start);
+        if let Some(cut) = next_cut(inner, target) {
+            bounds.push((start, cut));
+            start = cut + 1;
+        }
+    }
+    bounds.push((start, inner.len()));
+    let parsed: Vec<Option<Vec<BulkItem<'_>>>> = std::thread::scope(|scope| {
+        let mut rest = bounds.iter().map(|&(a, b)| inner.get(a..b));
+        let first = rest.next().flatten();
+        let handles: Vec<_> = rest
+            .map(|piece| scope.spawn(move || piece.and_then(parse_elements)))
+            .collect();
+        let mut out = Vec::with_capacity(bounds.len());
+        out.push(first.and_then(parse_elements));
+        for h in handles {
+            out.push(h.join().ok().flatten());
+        }
+        out
+    });
+    let mut items = Vec::with_capacity(parsed.iter().flatten().map(Vec::len).sum());
+    for piece in parsed {
+        items.extend(piece?);
+    }
+    Some(items)
+}
+
+/// JSON's whitespace (RFC 8259 §2).
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn skip_ws(s: &[u8], mut i: usize) -> usize {
+    while s.get(i).is_some_and(|b| is_ws(*b)) {
+        i += 1;
+    }
+    i
+}
+
+/// The first comma at or after `from` with `}` before it and `{` after it (whitespace
+/// aside): a likely boundary between two elements.
+fn next_cut(s: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        i += s.get(i..)?.iter().position(|b| *b == b',')?;
+        let before = s.get(..i)?.iter().rposition(|b| !is_ws(*b));
+        let after = skip_ws(s, i + 1);
+        if before.and_then(|j| s.get(j)) == Some(&b'}') && s.get(after) == Some(&b'{') {
+            return Some(i);
+        }
+        i += 1;
+    }
+}
+
+/// `element (, element)*`, whitespace allowed around each, and nothing else.
+fn parse_elements(s: &[u8]) -> Option<Vec<BulkItem<'_>>> {
+    let mut items = Vec::with_capacity(s.len() / 96);
+    let mut i = skip_ws(s, 0);
+    loop {
+        let mut stream =
+            serde_json::Deserializer::from_slice(s.get(i..)?).into_iter::<BulkItem<'_>>();
+        items.push(stream.next()?.ok()?);
+        i = skip_ws(s, i + stream.byte_offset());
+        match s.get(i) {
+            None => return Some(items),
+            Some(b',') => i = skip_ws(s, i + 1),
+            Some(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(n: usize, purpose: &str) -> String {
+        format!(
+            "{{\"identifier\":{{\"kind\":\"email\",\"value\":\"p{n}@example.com\"}},\"purpose\":{purpose}}}"
+        )
+    }
+
+    fn array(items: &[String], sep: &str) -> String {
+        format!("[{}]", items.join(sep))
+    }
+
+    #[test]
+    fn a_split_parse_equals_the_one_pass_parse() {
+        let items: Vec<String> = (0..5000).map(|n| item(n, "\"newsletter\"")).collect();
+        for sep in [",", " , ", ",\n", "\n,\t"] {
+            let body = array(&items, sep);
+            let split = parse_array_split(body.as_bytes());
+            let one: Vec<BulkItem<'_>> = serde_json::from_slice(body.as_bytes()).unwrap();
+            assert_eq!(split.as_ref(), Some(&one), "separator {sep:?}");
+            assert_eq!(parse_array(body.as_bytes()).unwrap(), one);
+        }
+    }
+
+    #[test]
+    fn a_cut_inside_a_string_is_never_taken_for_a_boundary() {
+        // Every purpose holds `},{`, so most guessed cuts are inside strings.
+        let tricky = "\"x},{\\\"y\\\"},{\"";
+        let items: Vec<String> = (0..3000).map(|n| item(n, tricky)).collect();
+        let body = array(&items, ",");
+        let one: Vec<BulkItem<'_>> = serde_json::from_slice(body.as_bytes()).unwrap();
+        if let Some(split) = parse_array_split(body.as_bytes()) {
+            assert_eq!(split, one);
+        }
+        // Every guessed cut inside a string leaves a piece before it that does not parse.
+        let inner = &body.as_bytes()[1..body.len() - 1];
+        let mut from = 0;
+        let mut inside = 0;
+        while let Some(cut) = next_cut(inner, from) {
+            let in_string = inner[..cut].iter().filter(|b| **b == b'"').count() % 2 == 1;
+            if in_string {
+                inside += 1;
+                assert!(parse_elements(&inner[..cut]).is_none());
+            } else {
+                assert_eq!(
+                    parse_elements(&inner[..cut]).map(|v| v.len()),
+                    Some(inner[..cut].iter().filter(|b| **b == b'@').count())
+                );
+            }
+            from = cut + 1;
+            if from > 20_000 {
+                break;
+            }
+        }
+        assert!(inside > 10);
+        assert_eq!(parse_array(body.as_bytes()).unwrap(), one);
+    }
+
+    #[test]
+    fn malformed_large_arrays_are_refused_as_in_one_pass() {
+        let items: Vec<String> = (0..5000).map(|n| item(n, "\"newsletter\"")).collect();
+        let good = array(&items, ",");
+        let bad = [
+            good.replacen("},{", "},,{", 1),
+            good.replacen("},{", "}{", 1),
+            format!("{},]", &good[..good.len() - 1]),
+            format!("{} x", good),
+            good.replacen("\"purpose\"", "\"purpose\":1,\"unknown\"", 1),
+            good.replacen("[", "[{\"purpose\":\"a\"},", 1)
+                .replacen("},{", "}]{", 1),
+        ];
+        for body in &bad {
+            assert!(parse_array_split(body.as_bytes()).is_none());
+            assert!(parse_array(body.as_bytes()).is_err());
+        }
+        let mut not_utf8 = good.clone().into_bytes();
+        let at = not_utf8.len() / 2 + 10;
+        let at = at + not_utf8[at..].iter().position(|b| *b == b'@').unwrap();
+        not_utf8[at] = 0xff;
+        assert!(parse_array_split(&not_utf8).is_none());
+        assert!(parse_array(&not_utf8).is_err());
+    }
+}

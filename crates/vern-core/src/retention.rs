@@ -293,6 +293,14 @@ impl RetentionPlan {
 
     /// What the sweep does with a record whose stored rule is `rule`: the rule's action, or
     /// delete for an erasure exception's id (its floor has passed) or an unknown id.
+    /// The ids of the rules whose expired records are handled with `action`.
+    pub fn rules_with(&self, action: Action) -> impl Iterator<Item = &str> {
+        self.rules
+            .iter()
+            .filter(move |r| r.action == action)
+            .map(|r| r.id.as_str())
+    }
+
     pub fn action_of(&self, rule: &str) -> Action {
         self.rules
             .iter()

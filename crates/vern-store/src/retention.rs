@@ -6,6 +6,7 @@
 //! is told, re-checking the expiry in the deleting statement so two sweepers (or a sweep and a
 //! record update) never delete a record twice or delete one whose expiry just moved.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
@@ -192,6 +193,33 @@ pub trait RetentionStore: Send + Sync {
         items: Vec<SweepItem>,
         audit: Vec<NewAuditEntry>,
     ) -> impl Future<Output = StoreResult<SweepOutcome>> + Send;
+
+    /// The ids of up to `limit` expired records (`expires_at <= now`), read from the expiry
+    /// index alone, in no particular order.
+    fn expired_ids(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Uuid>>> + Send;
+
+    /// A sweep batch when no legal hold is active (docs/decisions/0027), in one transaction:
+    /// deletes those of `ids` still expired at `now` and returns what it deleted, with, as
+    /// [`RetentionStore::sweep_batch`], counts for records whose rule is in
+    /// `anonymise_rules`, evidence per (subject, rule, category, action), subjects left empty
+    /// erased and queued for key shredding, and the entries `audit` makes of the number of
+    /// records deleted and their count per rule (not called when nothing was deleted). Give the
+    /// ids sorted: consecutive batches then rewrite disjoint pages of the table.
+    fn sweep_ids<F>(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        ids: &[Uuid],
+        anonymise_rules: &BTreeSet<String>,
+        audit: F,
+    ) -> impl Future<Output = StoreResult<SweepOutcome>> + Send
+    where
+        F: FnOnce(u64, &BTreeMap<String, u64>) -> Vec<NewAuditEntry> + Send;
 
     /// Shreds the keys of subjects queued by sweeps (key store first, then the queue rows).
     /// Returns how many queued subjects were processed (0: the queue is empty).

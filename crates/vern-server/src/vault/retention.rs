@@ -16,14 +16,14 @@
 //! by rule, category, purposes, source and month of collection, which names no one; the
 //! evidence says `anonymise` (docs/decisions/0009).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vern_core::access::Permission;
 use vern_core::ids::{new_id, to_micros};
-use vern_core::retention::{Basis, ClassFormula, ConsentFact, OwnAnchor, RecordFacts};
+use vern_core::retention::{Action, Basis, ClassFormula, ConsentFact, OwnAnchor, RecordFacts};
 use vern_policy::category_covers;
 use vern_policy::duration::Unit;
 use vern_policy::model::TriggerKind;
@@ -41,6 +41,12 @@ use crate::error::FieldError;
 
 /// Records per sweep batch (one transaction each).
 pub const SWEEP_BATCH: u32 = 5000;
+
+/// Expired ids a sweep without holds reads at a time (16 bytes each), to sort and delete.
+pub const SWEEP_SCAN: u32 = 200_000;
+
+/// Scans in a row a sweep repeats when it deleted nothing of what had expired.
+const MAX_IDLE_ROUNDS: u32 = 10;
 
 /// Records per page when recomputing every expiry.
 pub const RECOMPUTE_PAGE: u32 = 10_000;
@@ -523,6 +529,13 @@ impl Vault {
         // Finish the key shredding of an interrupted sweep first.
         report.keys_shredded += self.shred_pending().await?;
         let holds = self.active_holds().await?;
+        if holds.is_empty() {
+            self.sweep_unheld(who, now, &mut report, &mut progress)
+                .await?;
+            report.keys_shredded += self.shred_pending().await?;
+            progress(&report);
+            return Ok(report);
+        }
         let mut after = None;
         loop {
             let page = self
@@ -570,6 +583,73 @@ impl Vault {
         report.keys_shredded += self.shred_pending().await?;
         progress(&report);
         Ok(report)
+    }
+
+    /// The sweep with no legal hold active (docs/decisions/0027): the expired ids are read
+    /// from the expiry index, up to [`SWEEP_SCAN`] at a time, sorted, and deleted in batches of
+    /// [`SWEEP_BATCH`] that each say what they deleted, so no record is read before it goes and
+    /// consecutive batches rewrite disjoint parts of the table.
+    async fn sweep_unheld(
+        &self,
+        who: &Principal,
+        now: i64,
+        report: &mut SweepReport,
+        progress: &mut (impl FnMut(&SweepReport) + Send),
+    ) -> VaultResult<()> {
+        let anonymise: BTreeSet<String> = self
+            .retention_plan()
+            .rules_with(Action::Anonymise)
+            .map(str::to_owned)
+            .collect();
+        // A scan whose records were all gone or moved by the time they were deleted lost them
+        // to another sweeper or to new activity: scan again, a bounded number of times (the
+        // next scheduled sweep resumes whatever is left).
+        let mut idle_rounds = 0;
+        loop {
+            let mut ids = self
+                .store
+                .expired_ids(self.tenant, now, SWEEP_SCAN)
+                .await
+                .map_err(VaultError::store("record"))?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            ids.sort_unstable();
+            let mut deleted = 0;
+            for batch in ids.chunks(SWEEP_BATCH as usize) {
+                let out = self
+                    .store
+                    .sweep_ids(self.tenant, now, batch, &anonymise, |records, rules| {
+                        vec![self.audit(
+                            who,
+                            "retention.sweep",
+                            None,
+                            None,
+                            json!({ "as_of": now, "records": records, "rules": rules }),
+                        )]
+                    })
+                    .await
+                    .map_err(VaultError::store("record"))?;
+                if out.deleted == 0 {
+                    continue;
+                }
+                deleted += out.deleted;
+                report.deleted += out.deleted;
+                report.subjects_erased += out.subjects_erased;
+                report.evidence_rows += out.evidence_rows;
+                report.batches += 1;
+                progress(report);
+            }
+            if deleted == 0 {
+                idle_rounds += 1;
+                if idle_rounds > MAX_IDLE_ROUNDS {
+                    return Ok(());
+                }
+                tokio::task::yield_now().await;
+            } else {
+                idle_rounds = 0;
+            }
+        }
     }
 
     async fn shred_pending(&self) -> VaultResult<u64> {

@@ -275,6 +275,260 @@ async fn erase_emptied(
     Ok(empty.len() as u64)
 }
 
+/// Evidence groups of a batch: (subject, rule, category, action) → records deleted.
+type Groups = BTreeMap<(Uuid, String, String, String), i64>;
+
+/// Anonymised records of a batch: (rule, bucket) → count.
+type AnonCounts = BTreeMap<(String, Bucket), i64>;
+
+/// Groups the deleted items of a batch for [`account_batch`].
+fn group_items(deleted: &[SweepItem], buckets: &BTreeMap<Uuid, Bucket>) -> (Groups, AnonCounts) {
+    let mut groups = Groups::new();
+    let mut anon = AnonCounts::new();
+    for item in deleted {
+        *groups
+            .entry((
+                item.subject_id,
+                item.rule.clone(),
+                item.category.clone(),
+                item.action.clone(),
+            ))
+            .or_default() += 1;
+        if item.action == "anonymise"
+            && let Some(bucket) = buckets.get(&item.id)
+        {
+            *anon.entry((item.rule.clone(), bucket.clone())).or_default() += 1;
+        }
+    }
+    (groups, anon)
+}
+
+/// What follows the deletion of a sweep batch, in its transaction: counts of anonymised
+/// records, one evidence row per (subject, rule, category, action) group, subjects left empty
+/// erased and queued for key shredding, and the audit entries.
+async fn account_batch(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    groups: Groups,
+    anon: AnonCounts,
+    audit: Vec<NewAuditEntry>,
+) -> StoreResult<SweepOutcome> {
+    let deleted: i64 = groups.values().sum();
+    if !anon.is_empty() {
+        count_anonymised(conn, tenant, now, anon).await?;
+    }
+    let evidence: Vec<EvidenceRow> = groups
+        .into_iter()
+        .map(|((subject, rule, category, action), count)| EvidenceRow {
+            tenant_id: tenant,
+            id: Uuid::now_v7(),
+            at: now,
+            subject_id: subject,
+            rule,
+            category,
+            action,
+            count,
+        })
+        .collect();
+    insert_many(
+        conn,
+        "INSERT INTO deletion_evidence (tenant_id, id, at, subject_id, rule, category, \
+         action, count)",
+        8,
+        &evidence,
+        |q, e| {
+            q.bind(e.tenant_id.as_bytes().to_vec())
+                .bind(e.id.as_bytes().to_vec())
+                .bind(e.at)
+                .bind(e.subject_id.as_bytes().to_vec())
+                .bind(e.rule.clone())
+                .bind(e.category.clone())
+                .bind(e.action.clone())
+                .bind(e.count)
+        },
+    )
+    .await?;
+    let subjects: Vec<Uuid> = evidence
+        .iter()
+        .map(|e| e.subject_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let subjects_erased = erase_emptied(conn, tenant, now, &subjects).await?;
+    if !audit.is_empty() {
+        append_in(conn, audit).await?;
+    }
+    Ok(SweepOutcome {
+        deleted: u64::try_from(deleted).unwrap_or(0),
+        subjects_erased,
+        evidence_rows: evidence.len() as u64,
+    })
+}
+
+/// `DELETE … WHERE tenant_id = ? AND +expires_at <= ? AND id IN (…)` for one chunk of ids,
+/// with `tail` after the list. `+expires_at` re-checks each row as it is deleted and keeps the
+/// planner on the primary key: a record whose expiry moved since it was read stays.
+fn delete_still_expired(conn: &AnyConnection, head: &str, n: usize, tail: &str) -> String {
+    let head = format!(
+        "{head} FROM records WHERE tenant_id = {} AND +expires_at <= {} AND id IN ",
+        p(conn, 1),
+        p(conn, 2)
+    );
+    in_list(conn, &head, 3, n, tail)
+}
+
+/// The rule of a row (`''` for none) and whether it anonymises.
+fn rule_of(row: &AnyRow, anonymise_rules: &BTreeSet<String>) -> StoreResult<(String, bool)> {
+    let rule: Option<String> = rows::get(row, "retention_rule")?;
+    let rule = rule.unwrap_or_default();
+    let anonymise = anonymise_rules.contains(&rule);
+    Ok((rule, anonymise))
+}
+
+fn action(anonymise: bool) -> String {
+    if anonymise { "anonymise" } else { "delete" }.to_owned()
+}
+
+/// PostgreSQL: deletes the still-expired of `ids`, returning each deleted record's facts.
+async fn delete_returning(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    ids: &[Uuid],
+    anonymise_rules: &BTreeSet<String>,
+) -> StoreResult<(Vec<SweepItem>, BTreeMap<Uuid, Bucket>)> {
+    let mut items = Vec::with_capacity(ids.len());
+    let mut buckets = BTreeMap::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = delete_still_expired(
+            conn,
+            "DELETE",
+            chunk.len(),
+            " RETURNING subject_id, id, category, retention_rule, purposes, source, collected_at",
+        );
+        let q = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant.as_bytes().to_vec())
+            .bind(now);
+        for row in bind_ids(q, chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+        {
+            let (rule, anonymise) = rule_of(&row, anonymise_rules)?;
+            let id = rows::uuid(&row, "id")?;
+            let category: String = rows::get(&row, "category")?;
+            if anonymise {
+                buckets.insert(id, bucket_of(&row, &category)?);
+            }
+            items.push(SweepItem {
+                subject_id: rows::uuid(&row, "subject_id")?,
+                id,
+                category,
+                rule,
+                action: action(anonymise),
+            });
+        }
+    }
+    Ok((items, buckets))
+}
+
+/// The anonymised-count bucket of a row that has `purposes`, `source` and `collected_at`.
+fn bucket_of(row: &AnyRow, category: &str) -> StoreResult<Bucket> {
+    let collected: i64 = rows::get(row, "collected_at")?;
+    Ok((
+        category.to_owned(),
+        rows::get(row, "purposes")?,
+        rows::get(row, "source")?,
+        month_of(collected)?,
+    ))
+}
+
+/// SQLite: counts the still-expired of `ids` by (subject, category, rule) inside the database,
+/// reads the records of anonymising rules one by one for their buckets, then deletes the same
+/// rows. The transaction holds SQLite's only write lock, so nothing changes in between; the
+/// deleted count is checked against the counted one all the same. Returning every deleted row
+/// instead cost more than the deletion itself (each row crosses from SQLite's worker thread).
+async fn delete_counted(
+    conn: &mut AnyConnection,
+    tenant: Uuid,
+    now: i64,
+    ids: &[Uuid],
+    anonymise_rules: &BTreeSet<String>,
+) -> StoreResult<(Groups, AnonCounts)> {
+    let mut groups = Groups::new();
+    let mut anon = AnonCounts::new();
+    let mut counted = 0i64;
+    let mut deleted = 0u64;
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = delete_still_expired(
+            conn,
+            "SELECT subject_id, category, retention_rule, COUNT(*) AS n",
+            chunk.len(),
+            " GROUP BY subject_id, category, retention_rule",
+        );
+        let q = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant.as_bytes().to_vec())
+            .bind(now);
+        let mut anonymising = false;
+        for row in bind_ids(q, chunk)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+        {
+            let (rule, anonymise) = rule_of(&row, anonymise_rules)?;
+            let n: i64 = rows::get(&row, "n")?;
+            anonymising |= anonymise;
+            counted += n;
+            *groups
+                .entry((
+                    rows::uuid(&row, "subject_id")?,
+                    rule,
+                    rows::get(&row, "category")?,
+                    action(anonymise),
+                ))
+                .or_default() += n;
+        }
+        if anonymising {
+            let sql = delete_still_expired(
+                conn,
+                "SELECT category, retention_rule, purposes, source, collected_at",
+                chunk.len(),
+                "",
+            );
+            let q = sqlx::query(AssertSqlSafe(sql))
+                .bind(tenant.as_bytes().to_vec())
+                .bind(now);
+            for row in bind_ids(q, chunk)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+            {
+                let (rule, anonymise) = rule_of(&row, anonymise_rules)?;
+                if anonymise {
+                    let category: String = rows::get(&row, "category")?;
+                    *anon.entry((rule, bucket_of(&row, &category)?)).or_default() += 1;
+                }
+            }
+        }
+        let sql = delete_still_expired(conn, "DELETE", chunk.len(), "");
+        let q = sqlx::query(AssertSqlSafe(sql))
+            .bind(tenant.as_bytes().to_vec())
+            .bind(now);
+        deleted += bind_ids(q, chunk)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+    }
+    if u64::try_from(counted).ok() != Some(deleted) {
+        return Err(StoreError::Conflict(format!(
+            "a sweep batch counted {counted} expired records and deleted {deleted}"
+        )));
+    }
+    Ok((groups, anon))
+}
+
 /// A policy identifier as an SQL string literal (ids come from the validated policy; quotes
 /// are doubled all the same, so no id can end the literal).
 fn literal(text: &str) -> String {
@@ -667,72 +921,67 @@ impl RetentionStore for SqlStore {
             .collect();
         let mut tx = self.begin(&self.data).await?;
         let (deleted, buckets) = delete_expired(&mut tx, tenant, now, &ids, &anonymise).await?;
-        if !buckets.is_empty() {
-            let mut counts: BTreeMap<(String, Bucket), i64> = BTreeMap::new();
-            for item in items.iter().filter(|i| anonymise.contains(&i.id)) {
-                if let Some(bucket) = buckets.get(&item.id) {
-                    *counts
-                        .entry((item.rule.clone(), bucket.clone()))
-                        .or_default() += 1;
-                }
-            }
-            count_anonymised(&mut tx, tenant, now, counts).await?;
-        }
-
-        // One evidence row per (subject, rule, category, action): counts, no values.
-        let mut groups: BTreeMap<(Uuid, &str, &str, &str), i64> = BTreeMap::new();
-        for item in items.iter().filter(|i| deleted.contains(&i.id)) {
-            *groups
-                .entry((item.subject_id, &item.rule, &item.category, &item.action))
-                .or_default() += 1;
-        }
-        let evidence: Vec<EvidenceRow> = groups
+        let items: Vec<SweepItem> = items
             .into_iter()
-            .map(|((subject, rule, category, action), count)| EvidenceRow {
-                tenant_id: tenant,
-                id: Uuid::now_v7(),
-                at: now,
-                subject_id: subject,
-                rule: rule.to_owned(),
-                category: category.to_owned(),
-                action: action.to_owned(),
-                count,
-            })
+            .filter(|i| deleted.contains(&i.id))
             .collect();
-        insert_many(
-            &mut tx,
-            "INSERT INTO deletion_evidence (tenant_id, id, at, subject_id, rule, category, \
-             action, count)",
-            8,
-            &evidence,
-            |q, e| {
-                q.bind(e.tenant_id.as_bytes().to_vec())
-                    .bind(e.id.as_bytes().to_vec())
-                    .bind(e.at)
-                    .bind(e.subject_id.as_bytes().to_vec())
-                    .bind(e.rule.clone())
-                    .bind(e.category.clone())
-                    .bind(e.action.clone())
-                    .bind(e.count)
-            },
-        )
-        .await?;
-        let subjects: Vec<Uuid> = evidence
-            .iter()
-            .map(|e| e.subject_id)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let subjects_erased = erase_emptied(&mut tx, tenant, now, &subjects).await?;
-        if !deleted.is_empty() {
-            append_in(&mut tx, audit).await?;
-        }
+        let audit = if items.is_empty() { Vec::new() } else { audit };
+        let (groups, anon) = group_items(&items, &buckets);
+        let out = account_batch(&mut tx, tenant, now, groups, anon, audit).await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(SweepOutcome {
-            deleted: deleted.len() as u64,
-            subjects_erased,
-            evidence_rows: evidence.len() as u64,
-        })
+        Ok(out)
+    }
+
+    async fn expired_ids(&self, tenant: Uuid, now: i64, limit: u32) -> StoreResult<Vec<Uuid>> {
+        let rows = sqlx::query(
+            "SELECT id FROM records WHERE tenant_id = $1 AND expires_at <= $2 LIMIT $3",
+        )
+        .bind(tenant.as_bytes().as_slice())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.data.read)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(|r| rows::uuid(r, "id")).collect()
+    }
+
+    async fn sweep_ids<F>(
+        &self,
+        tenant: Uuid,
+        now: i64,
+        ids: &[Uuid],
+        anonymise_rules: &BTreeSet<String>,
+        audit: F,
+    ) -> StoreResult<SweepOutcome>
+    where
+        F: FnOnce(u64, &BTreeMap<String, u64>) -> Vec<NewAuditEntry> + Send,
+    {
+        if ids.is_empty() {
+            return Ok(SweepOutcome::default());
+        }
+        let mut tx = self.begin(&self.data).await?;
+        let sqlite = tx.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+        let (groups, anon) = if sqlite {
+            delete_counted(&mut tx, tenant, now, ids, anonymise_rules).await?
+        } else {
+            let (items, buckets) =
+                delete_returning(&mut tx, tenant, now, ids, anonymise_rules).await?;
+            group_items(&items, &buckets)
+        };
+        if groups.is_empty() {
+            return Ok(SweepOutcome::default());
+        }
+        let mut per_rule: BTreeMap<String, u64> = BTreeMap::new();
+        let mut total = 0u64;
+        for ((_, rule, _, _), n) in &groups {
+            let n = u64::try_from(*n).unwrap_or(0);
+            *per_rule.entry(rule.clone()).or_default() += n;
+            total += n;
+        }
+        let entries = audit(total, &per_rule);
+        let out = account_batch(&mut tx, tenant, now, groups, anon, entries).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
     }
 
     async fn shred_pending_keys(&self, limit: u32) -> StoreResult<u64> {

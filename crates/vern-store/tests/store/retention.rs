@@ -2,6 +2,9 @@
 //! record once with matching evidence, erase emptied subjects and shred their keys; holds;
 //! job claims, leases, retries and dead letters.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use uuid::Uuid;
 use vern_store::jobs::state;
 use vern_store::testsuite::{audit, new_subject};
@@ -120,6 +123,103 @@ async fn sweep_scenario(store: SqlStore) {
             .len(),
         1
     );
+}
+
+/// The batches of a sweep without holds: expired ids, deletion of those still expired with
+/// what was deleted, anonymising by rule, evidence, emptied subjects, audit only when something
+/// went, other tenants untouched.
+async fn sweep_ids_scenario(store: SqlStore) {
+    let tenant = Uuid::now_v7();
+    let other = Uuid::now_v7();
+    // a: both records expired (at 100 and 200); b: one expired at 300 under an anonymising
+    // rule, one at 1000; another tenant's record expired at 50.
+    let mut a = new_subject(tenant);
+    a.records[0].expires_at = Some(100);
+    a.records[1].expires_at = Some(200);
+    let mut b = new_subject(tenant);
+    b.records[0].expires_at = Some(300);
+    b.records[0].retention_rule = Some("anon".into());
+    b.records[1].expires_at = Some(1000);
+    let mut c = new_subject(other);
+    c.records[0].expires_at = Some(50);
+    let (a_id, b_id, c_id) = (a.subject.id, b.subject.id, c.subject.id);
+    store.import_batch(vec![a, b]).await.unwrap();
+    store.import_batch(vec![c]).await.unwrap();
+    let anonymise: BTreeSet<String> = ["anon".to_owned()].into();
+    let audits = AtomicUsize::new(0);
+    let audit_of = |records: u64, rules: &BTreeMap<String, u64>| {
+        audits.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(rules.values().sum::<u64>(), records);
+        vec![audit(tenant, "retention.sweep", None)]
+    };
+
+    let mut ids = store.expired_ids(tenant, 500, 10).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(store.expired_ids(tenant, 500, 2).await.unwrap().len(), 2);
+    ids.sort();
+    let a_ids: Vec<Uuid> = store
+        .list_records(tenant, a_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let first = store
+        .sweep_ids(tenant, 500, &a_ids, &anonymise, audit_of)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.deleted, first.subjects_erased, first.evidence_rows),
+        (2, 1, 2)
+    );
+    assert_eq!(store.list_records(tenant, b_id).await.unwrap().len(), 2);
+    // The whole list again (a retried batch, a second sweeper): only b's record is left to go.
+    let second = store
+        .sweep_ids(tenant, 500, &ids, &anonymise, audit_of)
+        .await
+        .unwrap();
+    assert_eq!((second.deleted, second.subjects_erased), (1, 0));
+    let none = store
+        .sweep_ids(tenant, 500, &ids, &anonymise, audit_of)
+        .await
+        .unwrap();
+    assert_eq!(none.deleted, 0);
+    assert!(store.expired_ids(tenant, 500, 10).await.unwrap().is_empty());
+    // An id that has not expired is not deleted: b's other record, and c's from another tenant.
+    let not_due: Vec<Uuid> = store
+        .list_records(tenant, b_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let c_rec = store.list_records(other, c_id).await.unwrap()[0].id;
+    let refused = store
+        .sweep_ids(tenant, 500, &[not_due[0], c_rec], &anonymise, audit_of)
+        .await
+        .unwrap();
+    assert_eq!(refused.deleted, 0);
+    assert_eq!(audits.load(Ordering::SeqCst), 2);
+
+    assert_eq!(store.evidence_total(tenant).await.unwrap(), 3);
+    let kept = store.list_records(tenant, b_id).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].expires_at, Some(1000));
+    let evidence = store.evidence_for_subject(tenant, b_id).await.unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].action, "anonymise");
+    assert_eq!(evidence[0].rule, "anon");
+    let counts = store.anonymised_counts(tenant).await.unwrap();
+    assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 1);
+    assert_eq!(counts[0].rule, "anon");
+    assert!(matches!(
+        store.get_subject(tenant, a_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.erased_subjects(tenant).await.unwrap(), vec![a_id]);
+    // The other tenant's expired record is still there.
+    assert_eq!(store.list_records(other, c_id).await.unwrap().len(), 2);
+    assert_eq!(store.evidence_total(other).await.unwrap(), 0);
 }
 
 async fn holds_scenario(store: SqlStore) {
@@ -245,6 +345,16 @@ async fn sqlite_sweep_batches_delete_once_with_evidence() {
 #[tokio::test]
 async fn postgres_sweep_batches_delete_once_with_evidence() {
     with_postgres(sweep_scenario).await;
+}
+
+#[tokio::test]
+async fn sqlite_sweep_ids_delete_what_is_still_expired_with_evidence() {
+    with_sqlite(sweep_ids_scenario).await;
+}
+
+#[tokio::test]
+async fn postgres_sweep_ids_delete_what_is_still_expired_with_evidence() {
+    with_postgres(sweep_ids_scenario).await;
 }
 
 #[tokio::test]

@@ -266,4 +266,30 @@ mod tests {
         assert!(parse_array_split(&not_utf8).is_none());
         assert!(parse_array(&not_utf8).is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever the body, a split parse that succeeds gives exactly what one pass of
+        /// `serde_json` gives: cuts in strings, stray brackets and broken separators all make
+        /// it step aside.
+        #[test]
+        fn a_split_parse_never_differs_from_one_pass(
+            purposes in proptest::collection::vec("[a-z},{\\[\\] \"\\\\]{0,12}", 1..40),
+            mutations in proptest::collection::vec((0usize..4096, 0usize..9), 0..3),
+        ) {
+            let items: Vec<String> = purposes
+                .iter()
+                .enumerate()
+                .map(|(n, p)| item(n, &serde_json::to_string(p).unwrap()))
+                .collect();
+            let mut body = array(&items, ",").into_bytes();
+            for (at, with) in mutations {
+                let at = at % body.len();
+                body[at] = b",{}[]\" \\x"[with];
+            }
+            let one: Option<Vec<BulkItem<'_>>> = serde_json::from_slice(&body).ok();
+            if let Some(split) = parse_array_split(&body) {
+                proptest::prop_assert_eq!(Some(split), one);
+            }
+        }
+    }
 }

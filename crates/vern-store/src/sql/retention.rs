@@ -529,6 +529,37 @@ async fn delete_counted(
     Ok((groups, anon))
 }
 
+/// Ids written as 32 hex digits each, one after the other.
+fn ids_from_hex(hex: &str) -> StoreResult<Vec<Uuid>> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = hex.as_bytes();
+    if bytes.len() % 32 != 0 {
+        return Err(corrupt("records.id"));
+    }
+    bytes
+        .chunks_exact(32)
+        .map(|digits| {
+            let mut id = [0u8; 16];
+            for (out, pair) in id.iter_mut().zip(digits.chunks_exact(2)) {
+                let hi = pair.first().copied().and_then(nibble);
+                let lo = pair.get(1).copied().and_then(nibble);
+                *out = match (hi, lo) {
+                    (Some(h), Some(l)) => (h << 4) | l,
+                    _ => return Err(corrupt("records.id")),
+                };
+            }
+            Ok(Uuid::from_bytes(id))
+        })
+        .collect()
+}
+
 /// A policy identifier as an SQL string literal (ids come from the validated policy; quotes
 /// are doubled all the same, so no id can end the literal).
 fn literal(text: &str) -> String {
@@ -933,16 +964,25 @@ impl RetentionStore for SqlStore {
     }
 
     async fn expired_ids(&self, tenant: Uuid, now: i64, limit: u32) -> StoreResult<Vec<Uuid>> {
-        let rows = sqlx::query(
-            "SELECT id FROM records WHERE tenant_id = $1 AND expires_at <= $2 LIMIT $3",
-        )
+        // The ids come back as one hex string: a row per id cost more than deleting the
+        // record (decision 0027).
+        let concat = if self.backend == super::Backend::Sqlite {
+            "group_concat(hex(id), '')"
+        } else {
+            "string_agg(encode(id, 'hex'), '')"
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {concat} AS ids FROM (SELECT id FROM records \
+             WHERE tenant_id = $1 AND expires_at <= $2 LIMIT $3) AS expired"
+        )))
         .bind(tenant.as_bytes().as_slice())
         .bind(now)
         .bind(i64::from(limit))
-        .fetch_all(&self.data.read)
+        .fetch_one(&self.data.read)
         .await
         .map_err(db_err)?;
-        rows.iter().map(|r| rows::uuid(r, "id")).collect()
+        let hex: Option<String> = rows::get(&row, "ids")?;
+        hex.map_or(Ok(Vec::new()), |h| ids_from_hex(&h))
     }
 
     async fn sweep_ids<F>(
@@ -1230,5 +1270,22 @@ impl RetentionStore for SqlStore {
         }
         append_in(&mut tx, audit).await?;
         tx.commit().await.map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::ids_from_hex;
+    use uuid::Uuid;
+
+    #[test]
+    fn ids_round_trip_from_either_case_and_bad_text_is_refused() {
+        let ids = [Uuid::now_v7(), Uuid::new_v4(), Uuid::nil(), Uuid::max()];
+        let lower: String = ids.iter().map(|i| i.simple().to_string()).collect();
+        assert_eq!(ids_from_hex(&lower).unwrap(), ids);
+        assert_eq!(ids_from_hex(&lower.to_uppercase()).unwrap(), ids);
+        assert!(ids_from_hex("").unwrap().is_empty());
+        assert!(ids_from_hex(&lower[1..]).is_err());
+        assert!(ids_from_hex(&lower.replacen('0', "g", 1)).is_err());
     }
 }

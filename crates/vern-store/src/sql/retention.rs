@@ -540,7 +540,7 @@ fn ids_from_hex(hex: &str) -> StoreResult<Vec<Uuid>> {
         }
     }
     let bytes = hex.as_bytes();
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(corrupt("records.id"));
     }
     bytes

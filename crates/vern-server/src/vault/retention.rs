@@ -532,10 +532,25 @@ impl Vault {
         if holds.is_empty() {
             self.sweep_unheld(who, now, &mut report, &mut progress)
                 .await?;
-            report.keys_shredded += self.shred_pending().await?;
-            progress(&report);
-            return Ok(report);
+        } else {
+            self.sweep_held(who, now, &holds, &mut report, &mut progress)
+                .await?;
         }
+        report.keys_shredded += self.shred_pending().await?;
+        progress(&report);
+        Ok(report)
+    }
+
+    /// The sweep while a legal hold is active: the expired range page by page in expiry order,
+    /// held records left out before each batch is deleted.
+    async fn sweep_held(
+        &self,
+        who: &Principal,
+        now: i64,
+        holds: &[LegalHoldRow],
+        report: &mut SweepReport,
+        progress: &mut (impl FnMut(&SweepReport) + Send),
+    ) -> VaultResult<()> {
         let mut after = None;
         loop {
             let page = self
@@ -548,7 +563,7 @@ impl Vault {
             let mut items = Vec::with_capacity(page.len());
             let mut rules: BTreeMap<&str, u64> = BTreeMap::new();
             for r in &page {
-                if held(&holds, r.subject_id, &r.category) {
+                if held(holds, r.subject_id, &r.category) {
                     report.held += 1;
                     continue;
                 }
@@ -578,11 +593,9 @@ impl Vault {
             report.subjects_erased += out.subjects_erased;
             report.evidence_rows += out.evidence_rows;
             report.batches += 1;
-            progress(&report);
+            progress(report);
         }
-        report.keys_shredded += self.shred_pending().await?;
-        progress(&report);
-        Ok(report)
+        Ok(())
     }
 
     /// The sweep with no legal hold active (docs/decisions/0027): the expired ids are read

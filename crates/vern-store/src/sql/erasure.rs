@@ -7,9 +7,8 @@ use sqlx::{Any, AssertSqlSafe, Transaction};
 use uuid::Uuid;
 
 use super::audit::append_in;
-use super::bulk::insert_many;
 use super::error::corrupt;
-use super::retention::{bind_ids, in_list, p};
+use super::retention::{bind_ids, in_list, insert_evidence, p};
 use super::rows::subject_key_cols;
 use super::{SqlStore, db_err, rows};
 use crate::erasure::{ErasureStore, Keep, PartialErasure, Rekey, Resealed, SettledSuccessors};
@@ -177,24 +176,7 @@ impl SqlStore {
                 .map_err(db_err)?
                 .rows_affected();
         }
-        insert_many(
-            &mut tx,
-            "INSERT INTO deletion_evidence (tenant_id, id, at, subject_id, rule, category, \
-             action, count)",
-            8,
-            &evidence,
-            |q, e| {
-                q.bind(e.tenant_id.as_bytes().to_vec())
-                    .bind(e.id.as_bytes().to_vec())
-                    .bind(e.at)
-                    .bind(e.subject_id.as_bytes().to_vec())
-                    .bind(e.rule.clone())
-                    .bind(e.category.clone())
-                    .bind(e.action.clone())
-                    .bind(e.count)
-            },
-        )
-        .await?;
+        insert_evidence(&mut tx, &evidence).await?;
         if let Some(r) = rekey {
             reseal_in(
                 &mut tx,

@@ -303,6 +303,31 @@ fn group_items(deleted: &[SweepItem], buckets: &BTreeMap<Uuid, Bucket>) -> (Grou
     (groups, anon)
 }
 
+/// Appends deletion evidence rows (sweeps and erasures).
+pub(super) async fn insert_evidence(
+    conn: &mut AnyConnection,
+    evidence: &[EvidenceRow],
+) -> StoreResult<()> {
+    insert_many(
+        conn,
+        "INSERT INTO deletion_evidence (tenant_id, id, at, subject_id, rule, category, \
+         action, count)",
+        8,
+        evidence,
+        |q, e| {
+            q.bind(e.tenant_id.as_bytes().to_vec())
+                .bind(e.id.as_bytes().to_vec())
+                .bind(e.at)
+                .bind(e.subject_id.as_bytes().to_vec())
+                .bind(e.rule.clone())
+                .bind(e.category.clone())
+                .bind(e.action.clone())
+                .bind(e.count)
+        },
+    )
+    .await
+}
+
 /// What follows the deletion of a sweep batch, in its transaction: counts of anonymised
 /// records, one evidence row per (subject, rule, category, action) group, subjects left empty
 /// erased and queued for key shredding, and the audit entries.
@@ -331,24 +356,7 @@ async fn account_batch(
             count,
         })
         .collect();
-    insert_many(
-        conn,
-        "INSERT INTO deletion_evidence (tenant_id, id, at, subject_id, rule, category, \
-         action, count)",
-        8,
-        &evidence,
-        |q, e| {
-            q.bind(e.tenant_id.as_bytes().to_vec())
-                .bind(e.id.as_bytes().to_vec())
-                .bind(e.at)
-                .bind(e.subject_id.as_bytes().to_vec())
-                .bind(e.rule.clone())
-                .bind(e.category.clone())
-                .bind(e.action.clone())
-                .bind(e.count)
-        },
-    )
-    .await?;
+    insert_evidence(conn, &evidence).await?;
     let subjects: Vec<Uuid> = evidence
         .iter()
         .map(|e| e.subject_id)
@@ -366,16 +374,27 @@ async fn account_batch(
     })
 }
 
-/// `DELETE … WHERE tenant_id = ? AND +expires_at <= ? AND id IN (…)` for one chunk of ids,
-/// with `tail` after the list. `+expires_at` re-checks each row as it is deleted and keeps the
-/// planner on the primary key: a record whose expiry moved since it was read stays.
-fn delete_still_expired(conn: &AnyConnection, head: &str, n: usize, tail: &str) -> String {
+/// `HEAD FROM records WHERE tenant_id = ? AND +expires_at <= ? AND id IN (…) TAIL` for one
+/// chunk of ids, bound. `+expires_at` re-checks each row as it is read or deleted and keeps the
+/// planner on the primary key: a record whose expiry moved since its id was read stays.
+fn still_expired(
+    conn: &AnyConnection,
+    head: &str,
+    tail: &str,
+    tenant: Uuid,
+    now: i64,
+    chunk: &[Uuid],
+) -> Q {
     let head = format!(
         "{head} FROM records WHERE tenant_id = {} AND +expires_at <= {} AND id IN ",
         p(conn, 1),
         p(conn, 2)
     );
-    in_list(conn, &head, 3, n, tail)
+    let sql = in_list(conn, &head, 3, chunk.len(), tail);
+    let q = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant.as_bytes().to_vec())
+        .bind(now);
+    bind_ids(q, chunk)
 }
 
 /// The rule of a row (`''` for none) and whether it anonymises.
@@ -401,20 +420,15 @@ async fn delete_returning(
     let mut items = Vec::with_capacity(ids.len());
     let mut buckets = BTreeMap::new();
     for chunk in ids.chunks(IN_CHUNK) {
-        let sql = delete_still_expired(
+        let q = still_expired(
             conn,
             "DELETE",
-            chunk.len(),
             " RETURNING subject_id, id, category, retention_rule, purposes, source, collected_at",
+            tenant,
+            now,
+            chunk,
         );
-        let q = sqlx::query(AssertSqlSafe(sql))
-            .bind(tenant.as_bytes().to_vec())
-            .bind(now);
-        for row in bind_ids(q, chunk)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-        {
+        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
             let (rule, anonymise) = rule_of(&row, anonymise_rules)?;
             let id = rows::uuid(&row, "id")?;
             let category: String = rows::get(&row, "category")?;
@@ -461,21 +475,16 @@ async fn delete_counted(
     let mut counted = 0i64;
     let mut deleted = 0u64;
     for chunk in ids.chunks(IN_CHUNK) {
-        let sql = delete_still_expired(
+        let q = still_expired(
             conn,
             "SELECT subject_id, category, retention_rule, COUNT(*) AS n",
-            chunk.len(),
             " GROUP BY subject_id, category, retention_rule",
+            tenant,
+            now,
+            chunk,
         );
-        let q = sqlx::query(AssertSqlSafe(sql))
-            .bind(tenant.as_bytes().to_vec())
-            .bind(now);
         let mut anonymising = false;
-        for row in bind_ids(q, chunk)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-        {
+        for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
             let (rule, anonymise) = rule_of(&row, anonymise_rules)?;
             let n: i64 = rows::get(&row, "n")?;
             anonymising |= anonymise;
@@ -490,20 +499,15 @@ async fn delete_counted(
                 .or_default() += n;
         }
         if anonymising {
-            let sql = delete_still_expired(
+            let q = still_expired(
                 conn,
                 "SELECT category, retention_rule, purposes, source, collected_at",
-                chunk.len(),
                 "",
+                tenant,
+                now,
+                chunk,
             );
-            let q = sqlx::query(AssertSqlSafe(sql))
-                .bind(tenant.as_bytes().to_vec())
-                .bind(now);
-            for row in bind_ids(q, chunk)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db_err)?
-            {
+            for row in q.fetch_all(&mut *conn).await.map_err(db_err)? {
                 let (rule, anonymise) = rule_of(&row, anonymise_rules)?;
                 if anonymise {
                     let category: String = rows::get(&row, "category")?;
@@ -511,11 +515,7 @@ async fn delete_counted(
                 }
             }
         }
-        let sql = delete_still_expired(conn, "DELETE", chunk.len(), "");
-        let q = sqlx::query(AssertSqlSafe(sql))
-            .bind(tenant.as_bytes().to_vec())
-            .bind(now);
-        deleted += bind_ids(q, chunk)
+        deleted += still_expired(conn, "DELETE", "", tenant, now, chunk)
             .execute(&mut *conn)
             .await
             .map_err(db_err)?
@@ -531,32 +531,13 @@ async fn delete_counted(
 
 /// Ids written as 32 hex digits each, one after the other.
 fn ids_from_hex(hex: &str) -> StoreResult<Vec<Uuid>> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
     let bytes = hex.as_bytes();
     if !bytes.len().is_multiple_of(32) {
         return Err(corrupt("records.id"));
     }
     bytes
         .chunks_exact(32)
-        .map(|digits| {
-            let mut id = [0u8; 16];
-            for (out, pair) in id.iter_mut().zip(digits.chunks_exact(2)) {
-                let hi = pair.first().copied().and_then(nibble);
-                let lo = pair.get(1).copied().and_then(nibble);
-                *out = match (hi, lo) {
-                    (Some(h), Some(l)) => (h << 4) | l,
-                    _ => return Err(corrupt("records.id")),
-                };
-            }
-            Ok(Uuid::from_bytes(id))
-        })
+        .map(|digits| Uuid::try_parse_ascii(digits).map_err(|_| corrupt("records.id")))
         .collect()
 }
 

@@ -16,6 +16,11 @@ pub mod ropa;
 pub mod validate;
 
 use std::collections::HashMap;
+
+/// The id → position maps. Their keys come from the policy file, not from requests, and a
+/// lookup is made for every decision (several per decision), so they hash with foldhash
+/// rather than SipHash: no request can add keys to collide.
+type IdMap = HashMap<String, usize, foldhash::fast::FixedState>;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -42,16 +47,16 @@ pub struct Policy {
 
 #[derive(Debug, Clone, Default)]
 struct Index {
-    subject_types: HashMap<String, usize>,
-    sources: HashMap<String, usize>,
-    categories: HashMap<String, usize>,
-    consent_scopes: HashMap<String, usize>,
-    purposes: HashMap<String, usize>,
-    recipients: HashMap<String, usize>,
-    triggers: HashMap<String, usize>,
-    retention: HashMap<String, usize>,
-    message_classes: HashMap<String, usize>,
-    roles: HashMap<String, usize>,
+    subject_types: IdMap,
+    sources: IdMap,
+    categories: IdMap,
+    consent_scopes: IdMap,
+    purposes: IdMap,
+    recipients: IdMap,
+    triggers: IdMap,
+    retention: IdMap,
+    message_classes: IdMap,
+    roles: IdMap,
 }
 
 /// A policy file as read: its text and the outcome of parsing it.
@@ -238,7 +243,7 @@ pub fn category_covers(reference: &str, id: &str) -> bool {
 
 impl Index {
     fn build(raw: &RawPolicy) -> Self {
-        fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> HashMap<String, usize> {
+        fn ids<T>(items: &[T], id: impl Fn(&T) -> &str) -> IdMap {
             items
                 .iter()
                 .enumerate()

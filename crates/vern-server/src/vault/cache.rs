@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -73,10 +73,11 @@ pub(crate) enum Probe<'k> {
     Hash(&'k [u8]),
 }
 
-/// What [`DecisionCache::probe_many`] found.
-#[derive(Debug, Clone)]
-pub(crate) enum Found {
-    Subject(Uuid, Arc<SubjectEntry>),
+/// What [`DecisionCache::probe_many`] found, borrowed from the cache while its read lock is
+/// held.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Found<'e> {
+    Subject(Uuid, &'e SubjectEntry),
     /// A blind index of nobody known, and whether it is suppressed.
     Nobody {
         suppressed: bool,
@@ -135,6 +136,19 @@ impl<K: Eq + Hash + Clone, V: Clone> TwoGen<K, V> {
         Some(v)
     }
 
+    /// The value without promoting it, and whether it sits in the old generation (the caller
+    /// promotes it later with [`TwoGen::get`] under the write lock).
+    fn peek<Q>(&self, k: &Q) -> Option<(&V, bool)>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        match self.young.get(k) {
+            Some(v) => Some((v, false)),
+            None => self.old.get(k).map(|v| (v, true)),
+        }
+    }
+
     fn insert(&mut self, k: K, v: V) {
         if self.young.len() >= self.half && !self.young.contains_key(&k) {
             self.old = std::mem::take(&mut self.young);
@@ -178,7 +192,8 @@ struct Inner {
 /// See the module docs. Shared by the vault and its poller.
 #[derive(Debug)]
 pub struct DecisionCache {
-    inner: Mutex<Inner>,
+    /// Read-locked by bulk probes (on every core at once), write-locked by everything else.
+    inner: RwLock<Inner>,
     /// Bumped on every eviction.
     generation: AtomicU64,
     /// Nanoseconds after `epoch` until which the cache may answer (0: not trusted).
@@ -201,7 +216,7 @@ pub struct CacheStats {
 impl DecisionCache {
     pub fn new(capacity: usize) -> Self {
         DecisionCache {
-            inner: Mutex::new(Inner {
+            inner: RwLock::new(Inner {
                 subjects: TwoGen::new(capacity),
                 hashes: TwoGen::new(capacity),
                 tokens: Map::default(),
@@ -217,11 +232,17 @@ impl DecisionCache {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> RwLockWriteGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters (each operation is one insert or remove), so a poisoned lock is used as is.
         self.inner
-            .lock()
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner
+            .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -280,44 +301,77 @@ impl DecisionCache {
         hit
     }
 
-    /// Looks up many subjects and blind indexes under one lock (the bulk path): `out[i]`
-    /// answers `probes[i]`. An index naming a subject answers only with that subject's entry.
-    pub(crate) fn probe_many(&self, probes: &[Probe<'_>], out: &mut Vec<Found>) {
-        out.clear();
+    /// Looks up many subjects and blind indexes under one read lock (the bulk path, on every
+    /// core at once) and calls `answer(i, found)` for `probes[i]`, in order, while the lock is
+    /// held: the entries are borrowed, not cloned, so the cores do not contend on reference
+    /// counts. An index naming a subject answers only with that subject's entry. Entries found
+    /// in the old generation are promoted afterwards under the write lock.
+    pub(crate) fn probe_many(
+        &self,
+        probes: &[Probe<'_>],
+        mut answer: impl FnMut(usize, Found<'_>),
+    ) {
         if !self.trusted() {
-            out.resize(probes.len(), Found::Miss);
+            for i in 0..probes.len() {
+                answer(i, Found::Miss);
+            }
             self.misses
                 .fetch_add(probes.len() as u64, Ordering::Relaxed);
             return;
         }
         let mut hits = 0u64;
+        let mut promote: Vec<Key> = Vec::new();
         {
-            let mut inner = self.lock();
-            for p in probes {
+            let inner = self.read();
+            for (i, p) in probes.iter().enumerate() {
                 let subject = match *p {
                     Probe::Subject(id) => Some(id),
-                    Probe::Hash(key) => match inner.hashes.get(key) {
+                    Probe::Hash(key) => match inner.hashes.peek(key) {
                         None => None,
-                        Some(HashEntry {
-                            subject: None,
-                            suppressed,
-                        }) => {
-                            hits += 1;
-                            out.push(Found::Nobody { suppressed });
-                            continue;
+                        Some((entry, old)) => {
+                            if old {
+                                promote.push(Key::Hash(key.to_vec()));
+                            }
+                            match entry.subject {
+                                None => {
+                                    hits += 1;
+                                    answer(
+                                        i,
+                                        Found::Nobody {
+                                            suppressed: entry.suppressed,
+                                        },
+                                    );
+                                    continue;
+                                }
+                                Some(id) => Some(id),
+                            }
                         }
-                        Some(HashEntry {
-                            subject: Some(id), ..
-                        }) => Some(id),
                     },
                 };
-                let found = subject
-                    .and_then(|id| inner.subjects.get(&id).map(|e| Found::Subject(id, e)))
-                    .unwrap_or(Found::Miss);
-                if !matches!(found, Found::Miss) {
-                    hits += 1;
+                let found = match subject.and_then(|id| inner.subjects.peek(&id).map(|e| (id, e))) {
+                    Some((id, (entry, old))) => {
+                        if old {
+                            promote.push(Key::Subject(id));
+                        }
+                        hits += 1;
+                        Found::Subject(id, entry.as_ref())
+                    }
+                    None => Found::Miss,
+                };
+                answer(i, found);
+            }
+        }
+        if !promote.is_empty() {
+            let mut inner = self.lock();
+            for key in promote {
+                match key {
+                    Key::Subject(id) => {
+                        inner.subjects.get(&id);
+                    }
+                    Key::Hash(h) => {
+                        inner.hashes.get(h.as_slice());
+                    }
                 }
-                out.push(found);
             }
         }
         self.hits.fetch_add(hits, Ordering::Relaxed);

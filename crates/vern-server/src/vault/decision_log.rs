@@ -115,7 +115,9 @@ pub(crate) struct BlockBuilder {
     started_at: i64,
     n: u32,
     strings: Vec<String>,
-    refs: HashMap<String, u32>,
+    /// Seeded foldhash: the strings come from requests, and SipHash was a visible share of a
+    /// bulk call.
+    refs: HashMap<String, u32, foldhash::fast::RandomState>,
     /// The last few strings interned, by content: most entries repeat them.
     recent: [u32; 7],
     entries: Vec<u8>,
@@ -173,7 +175,7 @@ impl BlockBuilder {
             started_at,
             n: 0,
             strings: Vec::new(),
-            refs: HashMap::new(),
+            refs: HashMap::default(),
             recent: [u32::MAX; 7],
             entries: Vec::with_capacity(expected.saturating_mul(24)),
         }

@@ -398,7 +398,7 @@ impl Vault {
         }
         let mut out = Vec::with_capacity(chunk.len());
         let mut preps: Vec<Option<Prep>> = Vec::with_capacity(PROBE_GROUP);
-        let mut found = Vec::with_capacity(PROBE_GROUP);
+        let mut decided: Vec<Option<Decided>> = Vec::with_capacity(PROBE_GROUP);
         for (g, group) in chunk.chunks(PROBE_GROUP).enumerate() {
             preps.clear();
             let base = offset + g * PROBE_GROUP;
@@ -464,41 +464,43 @@ impl Vault {
                         _ => Probe::Subject(Uuid::nil()),
                     })
                     .collect();
-                self.cache.probe_many(&probes, &mut found);
+                // Decided under the cache's read lock, borrowing the entries.
+                self.cache.probe_many(&probes, |j, found| {
+                    let (Some(prep), Some(item)) = (&preps[j], group.get(j)) else {
+                        decided.push(None);
+                        return;
+                    };
+                    decided.push(match found {
+                        Found::Miss => None,
+                        Found::Subject(id, e) => {
+                            let mut d =
+                                decide_with(policy, now, item, Some(e), false, prep.address);
+                            d.subject = Some(id);
+                            Some(d)
+                        }
+                        Found::Nobody { suppressed } => Some(decide_with(
+                            policy,
+                            now,
+                            item,
+                            None,
+                            suppressed,
+                            prep.address,
+                        )),
+                    });
+                });
             }
             let mut invalid = invalid.into_iter().peekable();
-            for (j, ((item, prep), hit)) in group
-                .iter()
-                .zip(preps.iter_mut())
-                .zip(found.drain(..))
-                .enumerate()
-            {
+            for (j, (prep, hit)) in preps.iter_mut().zip(decided.drain(..)).enumerate() {
                 if invalid.peek().is_some_and(|(at, _)| *at == j) {
                     if let Some((_, e)) = invalid.next() {
                         out.push(Slot::Invalid(e));
                     }
                     continue;
                 }
-                let Some(prep) = prep.take() else {
-                    out.push(Slot::Miss);
-                    continue;
-                };
-                let d = match hit {
-                    Found::Miss => {
-                        out.push(Slot::Miss);
-                        continue;
-                    }
-                    Found::Subject(id, e) => {
-                        let mut d =
-                            decide_with(policy, now, item, Some(e.as_ref()), false, prep.address);
-                        d.subject = Some(id);
-                        d
-                    }
-                    Found::Nobody { suppressed } => {
-                        decide_with(policy, now, item, None, suppressed, prep.address)
-                    }
-                };
-                out.push(Slot::Done(d, prep.asked_by));
+                match (prep.take(), hit) {
+                    (Some(prep), Some(d)) => out.push(Slot::Done(d, prep.asked_by)),
+                    _ => out.push(Slot::Miss),
+                }
             }
         }
         out

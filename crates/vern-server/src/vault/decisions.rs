@@ -10,8 +10,8 @@
 //! behind the answer; its `decision_id` finds it there ([`Vault::decision_record`]).
 //!
 //! A bulk call (decision 0017) is decided under one policy version and one `now`, in three
-//! passes: the items the cache can answer, on every core in contiguous chunks with one cache
-//! lock per group of [`PROBE_GROUP`] items; then the cache misses one by one through the
+//! passes: the items the cache can answer, on every core in contiguous chunks, each group of
+//! [`PROBE_GROUP`] items decided under one read lock of the cache (shared by the cores); then the cache misses one by one through the
 //! database (which fills the cache); then the log blocks, one per chunk, again on every core.
 
 use std::borrow::Cow;
@@ -45,7 +45,8 @@ pub const MAX_BULK_DECISIONS: usize = 100_000;
 const MIN_PER_THREAD: usize = 4096;
 /// Most threads one bulk call uses.
 const MAX_THREADS: usize = 8;
-/// Items looked up in the cache under one lock.
+/// Items looked up and decided under one read lock of the cache (a writer waits at most one
+/// group).
 const PROBE_GROUP: usize = 256;
 
 /// A string of a request body: borrowed from the body unless it had escapes.

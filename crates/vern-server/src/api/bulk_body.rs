@@ -1,6 +1,7 @@
 //! Decoding the body of `POST /v1/decisions/bulk`: NDJSON or a JSON array of up to 100,000
 //! requests, borrowed from the body and parsed on every core when it is large.
 
+use super::bulk_fast::fast_item;
 use crate::error::{ApiError, FieldError};
 use crate::json::data_error;
 use crate::vault::{BulkItem, par_chunks};
@@ -57,6 +58,12 @@ pub(super) fn parse_ndjson(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
 fn parse_line(line: &str) -> Option<BulkItem<'_>> {
     if line.trim_start().as_bytes().first() != Some(&b'{') {
         return None;
+    }
+    // The fast path, if the object is the whole line (whitespace aside), as `from_str` wants.
+    if let Some((item, end)) = fast_item(line.as_bytes(), 0)
+        && skip_ws(line.as_bytes(), end) == line.len()
+    {
+        return Some(item);
     }
     serde_json::from_str(line).ok()
 }
@@ -170,10 +177,18 @@ fn parse_elements(s: &[u8]) -> Option<Vec<BulkItem<'_>>> {
     let mut items = Vec::with_capacity(s.len() / 96);
     let mut i = skip_ws(s, 0);
     loop {
-        let mut stream =
-            serde_json::Deserializer::from_slice(s.get(i..)?).into_iter::<BulkItem<'_>>();
-        items.push(stream.next()?.ok()?);
-        i = skip_ws(s, i + stream.byte_offset());
+        i = match fast_item(s, i) {
+            Some((item, end)) => {
+                items.push(item);
+                skip_ws(s, end)
+            }
+            None => {
+                let mut stream =
+                    serde_json::Deserializer::from_slice(s.get(i..)?).into_iter::<BulkItem<'_>>();
+                items.push(stream.next()?.ok()?);
+                skip_ws(s, i + stream.byte_offset())
+            }
+        };
         match s.get(i) {
             None => return Some(items),
             Some(b',') => i = skip_ws(s, i + 1),

@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod bulk_body;
+mod bulk_fast;
 pub mod consent;
 pub mod decisions;
 pub mod disclosures;

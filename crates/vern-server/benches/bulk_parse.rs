@@ -29,7 +29,10 @@ fn bench_parse(c: &mut Criterion) {
     let mut group = c.benchmark_group("bulk_parse");
     group.sample_size(30);
     group.throughput(Throughput::Elements(ITEMS as u64));
-    for (name, item) in [("by_id", by_id as fn(usize) -> String), ("by_email", by_email)] {
+    for (name, item) in [
+        ("by_id", by_id as fn(usize) -> String),
+        ("by_email", by_email),
+    ] {
         let items: Vec<String> = (0..ITEMS).map(item).collect();
         let array = format!("[{}]", items.join(","));
         let ndjson = items.join("\n");

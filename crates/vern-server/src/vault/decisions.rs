@@ -11,8 +11,9 @@
 //!
 //! A bulk call (decision 0017) is decided under one policy version and one `now`, in three
 //! passes: the items the cache can answer, on every core in contiguous chunks, each group of
-//! [`PROBE_GROUP`] items decided under one read lock of the cache (shared by the cores); then the cache misses one by one through the
-//! database (which fills the cache); then the log blocks, one per chunk, again on every core.
+//! [`PROBE_GROUP`] items decided under one read lock of the cache (shared by the cores); then
+//! the cache misses one by one through the database (which fills the cache); then the log
+//! blocks, one per chunk, again on every core.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -467,7 +468,7 @@ impl Vault {
                     .collect();
                 // Decided under the cache's read lock, borrowing the entries.
                 self.cache.probe_many(&probes, |j, found| {
-                    let (Some(prep), Some(item)) = (&preps[j], group.get(j)) else {
+                    let (Some(Some(prep)), Some(item)) = (preps.get(j), group.get(j)) else {
                         decided.push(None);
                         return;
                     };

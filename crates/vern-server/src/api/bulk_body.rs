@@ -4,7 +4,7 @@
 use super::bulk_fast::fast_item;
 use crate::error::{ApiError, FieldError};
 use crate::json::data_error;
-use crate::vault::{BulkItem, par_chunks};
+use crate::vault::{BulkItem, VaultError};
 
 /// Arrays smaller than this are parsed in one pass: cutting them saves less than a thread
 /// costs.
@@ -24,34 +24,114 @@ pub fn parse_bulk_body(body: &[u8], ndjson: bool) -> Result<usize, ApiError> {
     }
 }
 
-/// One request per non-empty line; a bad line is named by its index. Large bodies are
-/// parsed on every core, split at line ends.
+/// One request per non-empty line; a bad line is named by its index (among the non-empty
+/// lines). A large body is cut after line ends and the pieces are checked as UTF-8 and parsed
+/// on every core: a cut after a `\n` splits no character and no line, so the pieces' lines are
+/// exactly the body's, and the body is valid UTF-8 exactly when every piece is.
 pub(super) fn parse_ndjson(body: &[u8]) -> Result<Vec<BulkItem<'_>>, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::malformed("the request body is not valid UTF-8"))?;
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let parts = par_chunks(&lines, |offset, chunk| {
-        chunk
-            .iter()
-            .enumerate()
-            .map(|(i, line)| parse_line(line).ok_or(offset + i))
-            .collect::<Result<Vec<_>, usize>>()
-    })
-    .map_err(ApiError::from)?;
-    let mut items = Vec::with_capacity(lines.len());
-    for part in parts {
-        match part {
-            Ok(p) => items.extend(p),
-            Err(i) => {
+    parse_ndjson_split(body, SPLIT_MIN_BYTES)
+}
+
+/// [`parse_ndjson`], splitting bodies of `min_bytes` or more (tests split small ones).
+fn parse_ndjson_split(body: &[u8], min_bytes: usize) -> Result<Vec<BulkItem<'_>>, ApiError> {
+    let pieces = ndjson_pieces(body, min_bytes);
+    let parsed: Vec<NdjsonPiece<'_>> = std::thread::scope(|scope| {
+        let mut rest = pieces.iter().copied();
+        let first = rest.next();
+        let handles: Vec<_> = rest
+            .map(|piece| scope.spawn(move || parse_ndjson_piece(piece)))
+            .collect();
+        let mut out = Vec::with_capacity(pieces.len());
+        out.extend(first.map(parse_ndjson_piece));
+        for h in handles {
+            out.push(h.join().unwrap_or(NdjsonPiece::Failed));
+        }
+        out
+    });
+    if parsed.iter().any(|p| matches!(p, NdjsonPiece::Failed)) {
+        return Err(ApiError::from(VaultError::Internal(
+            "a bulk parsing worker failed".into(),
+        )));
+    }
+    // Invalid UTF-8 anywhere is reported before any line, as for a body checked whole.
+    if parsed.iter().any(|p| matches!(p, NdjsonPiece::NotUtf8)) {
+        return Err(ApiError::malformed("the request body is not valid UTF-8"));
+    }
+    let total = parsed
+        .iter()
+        .map(|p| match p {
+            NdjsonPiece::Items(v) => v.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut items = Vec::with_capacity(total);
+    for piece in parsed {
+        match piece {
+            NdjsonPiece::Items(v) => items.extend(v),
+            // The pieces before this one parsed whole: their items are their non-empty lines.
+            NdjsonPiece::BadLine(at) => {
                 return Err(ApiError::validation(vec![FieldError::new(
-                    format!("[{i}]"),
+                    format!("[{}]", items.len() + at),
                     "invalid_line",
                     "this line is not a valid decision request",
                 )]));
             }
+            NdjsonPiece::NotUtf8 | NdjsonPiece::Failed => {}
         }
     }
     Ok(items)
+}
+
+/// What one piece of an NDJSON body gave.
+enum NdjsonPiece<'a> {
+    Items(Vec<BulkItem<'a>>),
+    /// The index, among the piece's non-empty lines, of the first that is not a request.
+    BadLine(usize),
+    NotUtf8,
+    /// The worker panicked (it should not: nothing in it indexes or unwraps).
+    Failed,
+}
+
+/// The body cut after a line end near each `1/n` of its length (one piece if it is shorter
+/// than `min_bytes`).
+fn ndjson_pieces(body: &[u8], min_bytes: usize) -> Vec<&[u8]> {
+    let n = if body.len() < min_bytes {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, MAX_PIECES)
+    };
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = (body.len() / n * k).max(start);
+        let Some(cut) = body
+            .get(target..)
+            .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
+            .map(|at| target + at + 1)
+        else {
+            break;
+        };
+        pieces.extend(body.get(start..cut));
+        start = cut;
+    }
+    pieces.extend(body.get(start..));
+    pieces
+}
+
+fn parse_ndjson_piece(piece: &[u8]) -> NdjsonPiece<'_> {
+    let Ok(text) = std::str::from_utf8(piece) else {
+        return NdjsonPiece::NotUtf8;
+    };
+    let mut items = Vec::with_capacity(piece.len() / 96);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match parse_line(line) {
+            Some(item) => items.push(item),
+            None => return NdjsonPiece::BadLine(items.len()),
+        }
+    }
+    NdjsonPiece::Items(items)
 }
 
 /// One NDJSON line: a JSON object and nothing after it.
@@ -280,6 +360,103 @@ mod tests {
         not_utf8[at] = 0xff;
         assert!(parse_array_split(&not_utf8).is_none());
         assert!(parse_array(&not_utf8).is_err());
+    }
+
+    /// The NDJSON parse as it was before the body was split: the whole body checked as UTF-8,
+    /// then its non-empty lines in one pass. The split parse must answer the same.
+    fn ndjson_whole(body: &[u8]) -> Result<Vec<BulkItem<'_>>, String> {
+        let text = std::str::from_utf8(body).map_err(|_| "utf8".to_owned())?;
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, line)| parse_line(line).ok_or(format!("[{i}]")))
+            .collect()
+    }
+
+    fn ndjson_split(body: &[u8], min_bytes: usize) -> Result<Vec<BulkItem<'_>>, String> {
+        parse_ndjson_split(body, min_bytes).map_err(|e| {
+            let text = format!("{e:?}");
+            if text.contains("not valid UTF-8") {
+                "utf8".to_owned()
+            } else {
+                text.split("field: \"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or("?")
+                    .to_owned()
+            }
+        })
+    }
+
+    #[test]
+    fn a_split_ndjson_parse_equals_the_whole_body_parse() {
+        let items: Vec<String> = (0..6000).map(|n| item(n, "\"newsletter\"")).collect();
+        for sep in ["\n", "\r\n", "\n\n", "\n \t\n"] {
+            let body = items.join(sep);
+            assert!(body.len() >= SPLIT_MIN_BYTES);
+            assert!(ndjson_pieces(body.as_bytes(), SPLIT_MIN_BYTES).len() > 1 || num_cores() == 1);
+            let whole = ndjson_whole(body.as_bytes());
+            assert_eq!(whole.as_ref().map(Vec::len), Ok(6000));
+            assert_eq!(
+                ndjson_split(body.as_bytes(), SPLIT_MIN_BYTES),
+                whole,
+                "separator {sep:?}"
+            );
+        }
+        // A bad line anywhere, and invalid UTF-8 after a bad line: the same answer as before.
+        let good = items.join("\n");
+        for at in [0, 1, 2999, 3000, 3001, 5999] {
+            let mut lines = items.clone();
+            lines[at] = "{\"purpose\":1}".to_owned();
+            let body = lines.join("\n");
+            assert_eq!(
+                ndjson_split(body.as_bytes(), SPLIT_MIN_BYTES),
+                Err(format!("[{at}]"))
+            );
+            assert_eq!(ndjson_whole(body.as_bytes()), Err(format!("[{at}]")));
+            let mut bytes = body.into_bytes();
+            let last = bytes.len() - 20;
+            bytes[last] = 0xff;
+            assert_eq!(
+                ndjson_split(&bytes, SPLIT_MIN_BYTES),
+                Err("utf8".to_owned())
+            );
+        }
+        let mut bytes = good.into_bytes();
+        let mid = bytes.len() / 2;
+        bytes[mid] = 0xc3;
+        assert_eq!(ndjson_split(&bytes, SPLIT_MIN_BYTES), ndjson_whole(&bytes));
+    }
+
+    fn num_cores() -> usize {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+
+    proptest::proptest! {
+        /// Whatever the body, a split NDJSON parse answers as the whole-body parse did (split
+        /// from 0 bytes, so every generated body is cut).
+        #[test]
+        fn a_split_ndjson_parse_never_differs_from_the_whole_body_parse(
+            purposes in proptest::collection::vec("[a-z{}\" \\\r]{0,12}", 1..60),
+            seps in proptest::collection::vec("(\n|\r\n|\n[ \t]*\n)", 1..4),
+            mutations in proptest::collection::vec((0usize..10_000, 0usize..6), 0..3),
+        ) {
+            let lines: Vec<String> = purposes
+                .iter()
+                .enumerate()
+                .map(|(n, p)| item(n, &serde_json::to_string(p).unwrap()))
+                .collect();
+            let mut body = Vec::new();
+            for (n, line) in lines.iter().enumerate() {
+                body.extend_from_slice(line.as_bytes());
+                body.extend_from_slice(seps[n % seps.len()].as_bytes());
+            }
+            for (at, with) in mutations {
+                let at = at % body.len();
+                body[at] = [b'\n', b'{', b'}', 0xff, b'"', b' '][with];
+            }
+            proptest::prop_assert_eq!(ndjson_split(&body, 0), ndjson_whole(&body));
+        }
     }
 
     proptest::proptest! {

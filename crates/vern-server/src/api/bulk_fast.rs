@@ -22,13 +22,8 @@ pub(super) fn fast_item(s: &[u8], i: usize) -> Option<(BulkItem<'_>, usize)> {
     let (mut subject, mut identifier, mut purpose, mut channel, mut class) =
         (None, None, None, None, None);
     loop {
-        p.ws();
-        let key = p.string()?;
-        p.ws();
-        p.eat(b':')?;
-        p.ws();
         // A repeated key is an error for serde's derive: leave it to serde.
-        match key {
+        match p.key()? {
             "subject_id" if subject.is_none() => {
                 subject = Some(match p.null_or_string()? {
                     None => None,
@@ -47,11 +42,8 @@ pub(super) fn fast_item(s: &[u8], i: usize) -> Option<(BulkItem<'_>, usize)> {
             "message_class" if class.is_none() => class = Some(p.null_or_string()?),
             _ => return None,
         }
-        p.ws();
-        match p.next()? {
-            b',' => continue,
-            b'}' => break,
-            _ => return None,
+        if !p.more()? {
+            break;
         }
     }
     let item = BulkItem {
@@ -94,6 +86,26 @@ impl<'a> Parser<'a> {
         (self.next()? == want).then_some(())
     }
 
+    /// A member's key and its colon, with the whitespace around them.
+    fn key(&mut self) -> Option<&'a str> {
+        self.ws();
+        let key = self.string()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(key)
+    }
+
+    /// After a member's value: `,` (another member follows) or `}` (the object ends).
+    fn more(&mut self) -> Option<bool> {
+        self.ws();
+        match self.next()? {
+            b',' => Some(true),
+            b'}' => Some(false),
+            _ => None,
+        }
+    }
+
     /// `null`, consumed if it is there.
     fn null(&mut self) -> bool {
         if self.s.get(self.i..self.i + 4) == Some(b"null") {
@@ -132,21 +144,13 @@ impl<'a> Parser<'a> {
         self.eat(b'{')?;
         let (mut kind, mut value) = (None, None);
         loop {
-            self.ws();
-            let key = self.string()?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            match key {
+            match self.key()? {
                 "kind" if kind.is_none() => kind = Some(self.string()?),
                 "value" if value.is_none() => value = Some(self.string()?),
                 _ => return None,
             }
-            self.ws();
-            match self.next()? {
-                b',' => continue,
-                b'}' => break,
-                _ => return None,
+            if !self.more()? {
+                break;
             }
         }
         Some(BulkIdentifier {

@@ -165,6 +165,49 @@ pub fn normalise(kind: &IdentifierKind, value: &str) -> Result<String, Identifie
 }
 
 fn normalise_email(value: &str) -> Result<String, IdentifierError> {
+    match normalise_plain_email(value) {
+        Some(email) => Ok(email),
+        None => normalise_any_email(value),
+    }
+}
+
+/// The common case in one pass over the bytes: an ASCII address that is well formed. It
+/// answers only where [`normalise_any_email`] would answer the same (a property test holds
+/// them equal); `None` sends the value to that general path, which also names the error. Bulk
+/// decisions by email normalise every address of a campaign list, and the general path's
+/// separate passes, Unicode lowercasing and vector of labels were a tenth of their cache pass.
+fn normalise_plain_email(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    if bytes.len() > MAX_EMAIL_LEN || !value.is_ascii() {
+        return None;
+    }
+    let at = bytes.iter().position(|&b| b == b'@')?;
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    // ASCII control characters and whitespace are all at or below the space, or DEL.
+    if local.is_empty()
+        || local.len() > MAX_EMAIL_LOCAL_LEN
+        || local.iter().any(|&b| b <= b' ' || b == 0x7f)
+    {
+        return None;
+    }
+    let mut labels = 0usize;
+    let mut last_len = 0usize;
+    for label in domain.split(|&b| b == b'.') {
+        let plain = label.first().is_some_and(|&b| b != b'-')
+            && label.last().is_some_and(|&b| b != b'-')
+            && label
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-');
+        if !plain {
+            return None;
+        }
+        labels += 1;
+        last_len = label.len();
+    }
+    (labels >= 2 && last_len >= 2).then(|| value.to_ascii_lowercase())
+}
+
+fn normalise_any_email(value: &str) -> Result<String, IdentifierError> {
     const NOUN: &str = "email address";
     if value.chars().any(char::is_control) {
         return Err(IdentifierError::ControlCharacter { kind: NOUN });

@@ -171,3 +171,83 @@ fn errors_never_echo_the_value() {
     assert!(!message.contains("secret"), "{message}");
     assert_eq!(E::EmailShape.code(), "invalid_email");
 }
+
+mod plain_email_fast_path {
+    use proptest::prelude::*;
+
+    use super::super::{normalise_any_email, normalise_plain_email};
+
+    /// Address-like text: ASCII letters of both cases, digits, the separators, and characters
+    /// the general path treats specially (spaces, controls, DEL, non-ASCII letters and case).
+    fn addressish() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                6 => proptest::char::range('a', 'z'),
+                3 => proptest::char::range('A', 'Z'),
+                2 => proptest::char::range('0', '9'),
+                2 => Just('.'),
+                1 => Just('-'),
+                1 => Just('@'),
+                1 => Just('+'),
+                1 => prop::sample::select(vec![' ', '\t', '\n', '\u{7f}', '\u{1}', '_', '"']),
+                1 => prop::sample::select(vec!['é', 'Ø', 'ß', 'İ', '\u{a0}', '\u{2028}', 'ſ', 'K']),
+            ],
+            0..80,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    /// Well-formed ASCII addresses in any case, some of them at the length limits.
+    fn plain_address() -> impl Strategy<Value = String> {
+        (
+            "[A-Za-z0-9.+_-]{1,64}",
+            proptest::collection::vec("[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?", 1..4),
+            "[A-Za-z]{2,6}",
+        )
+            .prop_map(|(local, labels, tld)| format!("{local}@{}.{tld}", labels.join(".")))
+    }
+
+    /// A plain address with one character put in or replaced somewhere: mostly near misses.
+    fn near_miss() -> impl Strategy<Value = String> {
+        (
+            plain_address(),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+            addressish(),
+        )
+            .prop_map(|(address, at, replace, extra)| {
+                let mut chars: Vec<char> = address.chars().collect();
+                let i = at.index(chars.len() + 1);
+                let c = extra.chars().next().unwrap_or('@');
+                if replace && i < chars.len() {
+                    chars[i] = c;
+                } else {
+                    chars.insert(i, c);
+                }
+                chars.into_iter().collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// The fast path never decides differently: where it answers, the general path gives
+        /// the same address; where it does not, the general path decides alone.
+        #[test]
+        fn answers_only_what_the_general_path_answers(value in prop_oneof![addressish(), near_miss()]) {
+            if let Some(fast) = normalise_plain_email(&value) {
+                prop_assert_eq!(normalise_any_email(&value), Ok(fast));
+            }
+        }
+
+        /// And it does answer for plain addresses (else it would only cost time).
+        #[test]
+        fn takes_plain_addresses(value in plain_address()) {
+            let general = normalise_any_email(&value);
+            prop_assert_eq!(normalise_plain_email(&value).ok_or(()), general.clone().map_err(|_| ()));
+            if value.len() <= super::super::MAX_EMAIL_LEN {
+                prop_assert!(general.is_ok(), "{value}");
+            }
+        }
+    }
+}

@@ -110,6 +110,8 @@ pub struct SqlStore {
     keys: Db,
     /// The group-commit queue of consent appends, started on first use (see `consent.rs`).
     consent_queue: consent::Queue,
+    /// Records per transaction of a scanned recompute class on SQLite (see `retention.rs`).
+    scan_chunk: u64,
 }
 
 impl SqlStore {
@@ -148,6 +150,7 @@ impl SqlStore {
             data,
             keys,
             consent_queue: consent::Queue::default(),
+            scan_chunk: retention::SCAN_CHUNK,
         })
     }
 
@@ -258,6 +261,14 @@ impl SqlStore {
             Backend::Postgres => db.write.begin().await,
         }
         .map_err(db_err)
+    }
+
+    /// Sets how many records a scanned recompute class updates per transaction on SQLite, so
+    /// tests can cross range boundaries with a few records.
+    #[cfg(feature = "testsuite")]
+    #[doc(hidden)]
+    pub fn set_scan_chunk_for_tests(&mut self, records: u64) {
+        self.scan_chunk = records.max(1);
     }
 
     /// Runs one statement on the data store, bypassing the store's rules. For tests that

@@ -655,6 +655,9 @@ fn anchors_in_range(prefix: &str) -> String {
 /// The share of a tenant's records from which a class's `UPDATE` scans the table on SQLite.
 const SCAN_SHARE: f64 = 0.25;
 
+/// Records per transaction when a scanned class is recomputed on SQLite.
+pub(super) const SCAN_CHUNK: u64 = 100_000;
+
 /// Rows per bulk expiry update (3 parameters each).
 const UPDATE_CHUNK: usize = 1000;
 
@@ -844,8 +847,7 @@ impl RetentionStore for SqlStore {
         class: &ExpiryClass,
         share: f64,
     ) -> StoreResult<u64> {
-        let mut conn = self.data.write.acquire().await.map_err(db_err)?;
-        let sqlite = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+        let sqlite = self.backend == super::Backend::Sqlite;
         let (expires, rule) = class_sql(sqlite, class, "");
         let differs = if sqlite { "IS NOT" } else { "IS DISTINCT FROM" };
         // SQLite's planner has no statistics of the class sizes (migration 0017 assumes small
@@ -855,27 +857,69 @@ impl RetentionStore for SqlStore {
         // range of the table (its primary key, which SQLite names `sqlite_autoindex_records_1`
         // on a WITHOUT ROWID table; `NOT INDEXED` still picked the class index). PostgreSQL
         // plans from its own statistics.
-        let hint = match (sqlite, share >= SCAN_SHARE) {
+        let scan = sqlite && share >= SCAN_SHARE;
+        let hint = match (sqlite, scan) {
             (false, _) => "",
             (true, true) => " INDEXED BY sqlite_autoindex_records_1",
             (true, false) => " INDEXED BY records_class_idx",
         };
         // The new values appear in SET and again in WHERE (so only changed rows are written);
         // SQLite and PostgreSQL evaluate SET only for the rows the WHERE keeps.
-        let sql = format!(
-            "UPDATE records{hint} SET expires_at = {expires}, retention_rule = {rule} \
-             WHERE tenant_id = $1 AND category = $2 AND purposes = $3 AND {range} \
-             AND (expires_at {differs} {expires} OR retention_rule {differs} {rule})",
-            range = anchors_in_range("")
-        );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let update = |id_range: &str| {
+            format!(
+                "UPDATE records{hint} SET expires_at = {expires}, retention_rule = {rule} \
+                 WHERE tenant_id = $1 AND category = $2 AND purposes = $3 AND {range}{id_range} \
+                 AND (expires_at {differs} {expires} OR retention_rule {differs} {rule})",
+                range = anchors_in_range("")
+            )
+        };
+        let bind = |sql: String| {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(tenant.as_bytes().to_vec())
+                .bind(class.category.clone())
+                .bind(class.purposes_json.clone())
+        };
+        if !scan {
+            let mut conn = self.data.write.acquire().await.map_err(db_err)?;
+            let done = bind(update("")).execute(&mut *conn).await.map_err(db_err)?;
+            return Ok(done.rows_affected());
+        }
+        // A scanned class is updated in ranges of the primary key of SCAN_CHUNK records, each
+        // its own transaction: dirty pages then fit the page cache instead of spilling into a
+        // write-ahead log that grows by gigabytes (10,000,000 records, every expiry moved:
+        // 27.6 and 26.4 s against 29.2 and 28.8 s in one statement, decision 0020), and other
+        // writers wait for one range, not for the whole recompute (the write connection is taken per range). A crash between ranges
+        // leaves some records recomputed and the rest as they were, which the next recompute
+        // finishes, as on the application path.
+        let mut changed = 0;
+        let mut after: Vec<u8> = Vec::new();
+        loop {
+            let mut conn = self.data.write.acquire().await.map_err(db_err)?;
+            let next: Option<Vec<u8>> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT id FROM records{hint} WHERE tenant_id = $1 AND id > $2 \
+                 ORDER BY id LIMIT 1 OFFSET {}",
+                self.scan_chunk - 1
+            )))
             .bind(tenant.as_bytes().to_vec())
-            .bind(class.category.clone())
-            .bind(class.purposes_json.clone())
+            .bind(after.clone())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            let done = match &next {
+                Some(last) => bind(update(" AND id > $4 AND id <= $5"))
+                    .bind(after.clone())
+                    .bind(last.clone()),
+                None => bind(update(" AND id > $4")).bind(after.clone()),
+            }
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
-        Ok(done.rows_affected())
+            changed += done.rows_affected();
+            match next {
+                Some(last) => after = last,
+                None => return Ok(changed),
+            }
+        }
     }
 
     async fn set_expiries_bulk(&self, tenant: Uuid, updates: Vec<ExpiryUpdate>) -> StoreResult<()> {

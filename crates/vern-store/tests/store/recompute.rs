@@ -139,7 +139,7 @@ async fn sql_path_matches(store: &SqlStore, specs: Vec<Spec>) -> usize {
     for (category, purposes_json, n) in found {
         let purposes: Vec<String> = serde_json::from_str(&purposes_json).unwrap();
         if let Some(f) = plan.class_formula(&category, &purposes) {
-            // Both plans: the index for small classes, a table scan for large ones.
+            // Both plans: the index for small classes, ranges of the table for large ones.
             let share = if n.is_multiple_of(2) { 1.0 } else { 0.0 };
             classes.push((class_of(&category, &purposes_json, &f), share));
         }
@@ -279,6 +279,30 @@ async fn sql_recompute_equals_rust_for_every_category_and_purpose_on_sqlite() {
     .await;
 }
 
+/// A large class on SQLite is updated in ranges of the primary key, each its own transaction:
+/// every record is recomputed once, those at the ends of the ranges included.
+#[tokio::test]
+async fn a_scanned_class_is_recomputed_range_by_range_on_sqlite() {
+    with_sqlite(|mut store| async move {
+        store.set_scan_chunk_for_tests(7);
+        let dates = tricky_dates();
+        // 24 records of one class (an even count: `sql_path_matches` scans it), all stale, so
+        // the last record of each range of 7 must change like the others.
+        let specs: Vec<Spec> = (0..24)
+            .map(|i| Spec {
+                category: "contact.email.work_named".into(),
+                purposes: vec!["marketing.send".into()],
+                collected_at: dates[i % dates.len()],
+                last_activity_at: (i % 2 == 0).then(|| dates[(i + 5) % dates.len()]),
+                with_events: false,
+                stored: Some((Some(i as i64), Some("stale".to_owned()))),
+            })
+            .collect();
+        assert_eq!(sql_path_matches(&store, specs).await, 24);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn sql_recompute_equals_rust_for_every_category_and_purpose_on_postgres() {
     with_postgres(|store| async move {
@@ -361,9 +385,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn sql_recompute_equals_rust_for_generated_records_on_sqlite(specs in specs()) {
+    fn sql_recompute_equals_rust_for_generated_records_on_sqlite(specs in specs(), chunk in 50u64..400) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(with_sqlite(move |store| async move {
+        rt.block_on(with_sqlite(move |mut store| async move {
+            store.set_scan_chunk_for_tests(chunk);
             sql_path_matches(&store, specs).await;
         }));
     }
@@ -416,4 +441,26 @@ async fn recompute_queries_use_the_intended_sqlite_plans() {
         "{classes}"
     );
     assert!(!classes.contains("TEMP B-TREE"), "{classes}");
+    // A scanned class: the end of the next range, and the update of one range, both read a
+    // range of the primary key.
+    let range_end = plan(
+        "SELECT id FROM records INDEXED BY sqlite_autoindex_records_1 WHERE tenant_id = x'01' \
+         AND id > x'00' ORDER BY id LIMIT 1 OFFSET 99999",
+    )
+    .await;
+    assert!(
+        range_end.contains("SEARCH records USING PRIMARY KEY (tenant_id=? AND id>?)"),
+        "{range_end}"
+    );
+    assert!(!range_end.contains("TEMP B-TREE"), "{range_end}");
+    let update = plan(
+        "UPDATE records INDEXED BY sqlite_autoindex_records_1 SET expires_at = 1 \
+         WHERE tenant_id = x'01' AND category = 'c' AND purposes = '[]' \
+         AND id > x'00' AND id <= x'ff' AND expires_at IS NOT 1",
+    )
+    .await;
+    assert!(
+        update.contains("SEARCH records USING PRIMARY KEY (tenant_id=? AND id>? AND id<?)"),
+        "{update}"
+    );
 }

@@ -888,9 +888,9 @@ impl RetentionStore for SqlStore {
         // its own transaction: dirty pages then fit the page cache instead of spilling into a
         // write-ahead log that grows by gigabytes (10,000,000 records, every expiry moved:
         // 27.6 and 26.4 s against 29.2 and 28.8 s in one statement, decision 0020), and other
-        // writers wait for one range, not for the whole recompute (the write connection is taken per range). A crash between ranges
-        // leaves some records recomputed and the rest as they were, which the next recompute
-        // finishes, as on the application path.
+        // writers wait for one range, not for the whole recompute (the write connection is
+        // taken per range). A crash between ranges leaves some records recomputed and the
+        // rest as they were, which the next recompute finishes, as on the application path.
         let mut changed = 0;
         let mut after: Vec<u8> = Vec::new();
         loop {

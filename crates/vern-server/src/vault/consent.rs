@@ -86,6 +86,18 @@ fn event_view(r: &ConsentEventRow) -> ConsentEventView {
     }
 }
 
+/// Whether the events first recorded under an idempotency key answer this request: same scope,
+/// action, method and collection point, and the named channel (if any) is the one recorded.
+fn same_request(earlier: &[ConsentEventView], input: &ConsentInput) -> bool {
+    earlier.iter().all(|e| {
+        e.scope == input.scope
+            && e.action == input.action
+            && e.method == input.method
+            && e.collection_point == input.collection_point.trim()
+            && input.channel.as_ref().is_none_or(|c| &e.channel == c)
+    })
+}
+
 impl Vault {
     /// Records a grant, withdrawal or renewal. A retry with the same `Idempotency-Key` returns
     /// the events first recorded under it instead of recording again.
@@ -97,6 +109,9 @@ impl Vault {
         meta: &ConsentRequestMeta,
     ) -> VaultResult<ConsentRecorded> {
         self.require(who, Permission::SubjectsWrite)?;
+        // The ledger outlives an erased subject (it is the proof), so a retry must not replay
+        // its events as if the subject were still there: a subject that is gone answers 404.
+        self.subject_row(subject).await?;
         if let Some(key) = &meta.idempotency_key {
             let history = self.consent_rows(subject).await?;
             let earlier: Vec<_> = history
@@ -105,6 +120,13 @@ impl Vault {
                 .map(event_view)
                 .collect();
             if !earlier.is_empty() {
+                if !same_request(&earlier, input) {
+                    return Err(VaultError::field(
+                        "Idempotency-Key",
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used for a different request",
+                    ));
+                }
                 return self.recorded(earlier);
             }
         }

@@ -179,6 +179,58 @@ async fn a_retry_with_the_same_idempotency_key_records_once() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_replays_only_the_same_request_of_a_subject_still_there() {
+    let app = spawn_app().await;
+    let subject = id_of(&app.create_subject(&lead("replay@example.com")).await);
+    let send = |body: Value| {
+        app.client
+            .post(app.url(&format!("/v1/subjects/{subject}/consents")))
+            .bearer_auth(&app.admin_token)
+            .header("Idempotency-Key", "grant-2")
+            .json(&body)
+            .send()
+    };
+    let first = send(grant("marketing_email", Some("email"))).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+
+    // The same key with another action (even one that is not valid) is not a retry.
+    let mut other = grant("marketing_email", Some("email"));
+    other["action"] = json!("withdrawn");
+    let p = problem(send(other).await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["code"], "idempotency_key_reused", "{p}");
+    let mut other = grant("marketing_email", Some("sms"));
+    other["action"] = json!("verify");
+    let p = problem(send(other).await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["errors"][0]["code"], "idempotency_key_reused", "{p}");
+    assert_eq!(
+        app.vault
+            .store()
+            .verify_consent_chain(app.vault.tenant())
+            .await
+            .unwrap(),
+        Ok(1)
+    );
+
+    // The ledger outlives erasure as proof, but a retry after it must not answer 201 for a
+    // subject that is gone.
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/v1/subjects/{subject}/erasure"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = problem(
+        send(grant("marketing_email", Some("email"))).await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(p["detail"], "no such subject", "{p}");
+}
+
+#[tokio::test]
 async fn an_order_confirmation_reaches_a_customer_who_objected_to_marketing() {
     let app = spawn_app().await;
     let email = "ola@example.com";

@@ -57,6 +57,7 @@ pub(super) const SQLITE_DATA: &[Embedded] = &[
     embed!("sqlite", "0015", 15, "decision_log"),
     embed!("sqlite", "0016", 16, "partial_erasure_successor_key"),
     embed!("sqlite", "0017", 17, "records_class_index"),
+    embed!("sqlite", "0018", 18, "ciphertext_stored_uncompressed"),
 ];
 pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0001", 1, "init"),
@@ -75,6 +76,7 @@ pub(super) const POSTGRES_DATA: &[Embedded] = &[
     embed!("postgres", "0015", 15, "decision_log"),
     embed!("postgres", "0016", 16, "partial_erasure_successor_key"),
     embed!("postgres", "0017", 17, "records_class_index"),
+    embed!("postgres", "0018", 18, "ciphertext_stored_uncompressed"),
 ];
 pub(super) const SQLITE_KEYS: &[Embedded] = &[
     embed!("sqlite-keys", "0001", 1, "init"),

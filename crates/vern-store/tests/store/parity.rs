@@ -284,3 +284,45 @@ async fn schema_parity_between_sqlite_and_postgres() {
         "triggers"
     );
 }
+
+/// PostgreSQL would try to compress every value over about 2 KB; ciphertext and the decision
+/// log's blocks do not compress, so those columns are stored out of line as they are (0018).
+#[tokio::test]
+async fn postgres_stores_ciphertext_and_decision_blocks_uncompressed() {
+    with_postgres_url(|url| async move {
+        let store = SqlStore::open_url(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        store.close().await;
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT c.relname::text AS tbl, a.attname::text AS col, a.attstorage::text AS storage
+               FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0
+                AND NOT a.attisdropped
+                AND (a.attname LIKE '%\\_ct' OR a.attname IN ('body', 'params_ciphertext'))",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let storage: BTreeSet<(String, String, String)> = rows
+            .iter()
+            .map(|r| (s(r, "tbl"), s(r, "col"), s(r, "storage")))
+            .collect();
+        for (table, column) in [
+            ("decision_log", "body"),
+            ("events", "body_ct"),
+            ("records", "value_ct"),
+            ("identifiers", "value_ct"),
+            ("dsr_downloads", "zip_ct"),
+            ("outbox", "params_ciphertext"),
+        ] {
+            assert!(
+                storage.contains(&(table.into(), column.into(), "e".into())),
+                "{table}.{column} is not EXTERNAL: {storage:?}"
+            );
+        }
+        conn.close().await.unwrap();
+    })
+    .await;
+}

@@ -200,11 +200,16 @@ impl BlindIndexKey {
     /// the same text as, say, a username and a login id gives unrelated indexes; the zero byte
     /// keeps `kind`/`value` boundaries unambiguous (kinds never contain it).
     pub fn index(&self, kind: &str, normalised_value: &str) -> Vec<u8> {
+        self.index_array(kind, normalised_value).to_vec()
+    }
+
+    /// [`Self::index`] as an array, for paths that look up many addresses and would otherwise
+    /// allocate once per address.
+    pub fn index_array(&self, kind: &str, normalised_value: &str) -> [u8; 32] {
         hmac_sha256_with(
             &self.mac,
             &[kind.as_bytes(), &[0], normalised_value.as_bytes()],
         )
-        .to_vec()
     }
 }
 

@@ -89,10 +89,15 @@ pub(crate) enum Found<'e> {
 /// The cache key of a blind index of `kind`.
 pub(crate) fn hash_key(kind: &str, hash: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(kind.len() + 1 + hash.len());
-    k.extend_from_slice(kind.as_bytes());
-    k.push(0);
-    k.extend_from_slice(hash);
+    push_hash_key(&mut k, kind, hash);
     k
+}
+
+/// Appends the [`hash_key`] of `kind` and `hash` to `buf` (one buffer for many keys).
+pub(crate) fn push_hash_key(buf: &mut Vec<u8>, kind: &str, hash: &[u8]) {
+    buf.extend_from_slice(kind.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(hash);
 }
 
 /// The cache's maps. Keys are blind-index hashes (keyed, so nobody can choose them) and subject

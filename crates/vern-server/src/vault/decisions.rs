@@ -30,7 +30,7 @@ use vern_policy::Policy;
 use vern_store::consent::ConsentStore;
 use vern_store::{DecisionLogStore, Store};
 
-use super::cache::{Found, HashEntry, Probe, SubjectEntry, hash_key};
+use super::cache::{Found, HashEntry, Probe, SubjectEntry, hash_key, push_hash_key};
 use super::consent::{SUPPRESSIBLE, core_objections, core_state};
 use super::decision_log::{BlockBuilder, DecisionRecord, LogEntry, read_entry, run_flusher};
 use super::{DecisionRequest, DecisionView, Principal, Vault, VaultError, VaultResult};
@@ -195,7 +195,9 @@ impl BulkDecisions {
 }
 
 /// The identifier a request was asked by, as the log keeps it: kind and blind index.
-type AskedBy = Option<(String, Vec<u8>)>;
+/// The kind is borrowed for the fixed kinds and the index is an array: no allocation per
+/// recipient of a bulk call.
+type AskedBy = Option<(Cow<'static, str>, [u8; 32])>;
 
 /// What the cache pass made of one item.
 enum Slot {
@@ -396,13 +398,17 @@ impl Vault {
         struct Prep {
             address: AddressKind,
             asked_by: AskedBy,
-            key: Option<Vec<u8>>,
+            /// Where the cache key sits in `keys`.
+            key: Option<std::ops::Range<usize>>,
         }
         let mut out = Vec::with_capacity(chunk.len());
+        // The group's cache keys, end to end (one buffer instead of one `Vec` per recipient).
+        let mut keys: Vec<u8> = Vec::with_capacity(PROBE_GROUP * 48);
         let mut preps: Vec<Option<Prep>> = Vec::with_capacity(PROBE_GROUP);
         let mut decided: Vec<Option<Decided>> = Vec::with_capacity(PROBE_GROUP);
         for (g, group) in chunk.chunks(PROBE_GROUP).enumerate() {
             preps.clear();
+            keys.clear();
             let base = offset + g * PROBE_GROUP;
             let mut invalid: Vec<(usize, FieldError)> = Vec::new();
             for (j, item) in group.iter().enumerate() {
@@ -413,7 +419,7 @@ impl Vault {
                         key: None,
                     }),
                     (None, Some(ident)) => {
-                        match self.normalise_kind_value("", &ident.kind, &ident.value) {
+                        match self.normalise_kind_value_static("", &ident.kind, &ident.value) {
                             Ok((kind, value)) => {
                                 let address = if kind == "email"
                                     && self.is_role_address(policy, &item.purpose, &value)
@@ -422,12 +428,13 @@ impl Vault {
                                 } else {
                                     AddressKind::Personal
                                 };
-                                let hash = self.blind_index(&kind, &value);
-                                let key = hash_key(&kind, &hash);
+                                let hash = self.blind_index_array(&kind, &value);
+                                let start = keys.len();
+                                push_hash_key(&mut keys, &kind, &hash);
                                 Some(Prep {
                                     address,
                                     asked_by: Some((kind, hash)),
-                                    key: Some(key),
+                                    key: Some(start..keys.len()),
                                 })
                             }
                             Err(_) => {
@@ -460,7 +467,7 @@ impl Vault {
                     .iter()
                     .zip(&preps)
                     .map(|(item, prep)| match (prep, item.subject_id) {
-                        (Some(Prep { key: Some(k), .. }), _) => Probe::Hash(k),
+                        (Some(Prep { key: Some(k), .. }), _) => Probe::Hash(&keys[k.clone()]),
                         (Some(_), Some(id)) => Probe::Subject(id),
                         // Invalid: a probe that cannot hit keeps the positions aligned.
                         _ => Probe::Subject(Uuid::nil()),
@@ -540,7 +547,7 @@ impl Vault {
             (Some(id), None) => (Some(*id), false),
             (None, Some(identifier)) => {
                 let (kind, value) = self
-                    .normalise_kind_value(
+                    .normalise_kind_value_static(
                         &field_of(prefix, "identifier"),
                         &identifier.kind,
                         &identifier.value,
@@ -549,8 +556,8 @@ impl Vault {
                 if kind == "email" && self.is_role_address(policy, &req.purpose, &value) {
                     address = AddressKind::Role;
                 }
-                let hash = self.blind_index(&kind, &value);
-                let entry = self.resolve_hash(&kind, hash.clone()).await?;
+                let hash = self.blind_index_array(&kind, &value);
+                let entry = self.resolve_hash(&kind, hash.to_vec()).await?;
                 asked_by = Some((kind, hash));
                 (entry.subject, entry.suppressed)
             }
@@ -740,13 +747,13 @@ fn log_entry<'a>(
     now: i64,
     item: &'a BulkItem<'_>,
     d: &'a Decided,
-    asked_by: Option<&'a (String, Vec<u8>)>,
+    asked_by: Option<&'a (Cow<'static, str>, [u8; 32])>,
     policy_version: &'a str,
 ) -> LogEntry<'a> {
     LogEntry {
         at: now,
         subject: d.subject,
-        identifier: asked_by.map(|(k, h)| (k.as_str(), h.as_slice())),
+        identifier: asked_by.map(|(k, h)| (k.as_ref(), h.as_slice())),
         purpose: loggable(&item.purpose, d.reason == "unknown_purpose"),
         channel: item
             .channel

@@ -1,6 +1,8 @@
 //! Identifiers: normalised, sealed under the subject key, and findable only through a keyed
 //! blind index, so the plaintext is never stored or queried.
 
+use std::borrow::Cow;
+
 use serde_json::json;
 use uuid::Uuid;
 use vern_core::access::Permission;
@@ -36,6 +38,28 @@ impl Vault {
         let value = normalise(&kind, value)
             .map_err(|e| FieldError::new(join(prefix, "value"), e.code(), e.to_string()))?;
         Ok((kind.as_str().into_owned(), value))
+    }
+
+    /// [`Self::normalise_kind_value`] with the kind borrowed from `'static` where it is one of
+    /// the fixed kinds, for paths that look up many addresses (no allocation for the kind).
+    pub(crate) fn normalise_kind_value_static(
+        &self,
+        prefix: &str,
+        kind: &str,
+        value: &str,
+    ) -> Result<(Cow<'static, str>, String), FieldError> {
+        let kind = IdentifierKind::parse(kind)
+            .map_err(|e| FieldError::new(join(prefix, "kind"), e.code(), e.to_string()))?;
+        let value = normalise(&kind, value)
+            .map_err(|e| FieldError::new(join(prefix, "value"), e.code(), e.to_string()))?;
+        let name = match kind {
+            IdentifierKind::Email => Cow::Borrowed("email"),
+            IdentifierKind::Phone => Cow::Borrowed("phone"),
+            IdentifierKind::LoginId => Cow::Borrowed("login_id"),
+            IdentifierKind::Username => Cow::Borrowed("username"),
+            IdentifierKind::External(_) => Cow::Owned(kind.as_str().into_owned()),
+        };
+        Ok((name, value))
     }
 
     /// Seals a normalised identifier into a row (and its plaintext view).

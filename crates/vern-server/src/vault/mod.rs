@@ -429,6 +429,11 @@ impl Vault {
         self.blind.index(kind, normalised)
     }
 
+    /// [`Self::blind_index`] without an allocation.
+    pub(crate) fn blind_index_array(&self, kind: &str, normalised: &str) -> [u8; 32] {
+        self.blind.index_array(kind, normalised)
+    }
+
     /// A keyed digest of a request, for `Idempotency-Key` matching: keyed, because the body
     /// holds personal data and a plain hash of a short email is easy to reverse.
     pub fn request_digest(&self, method: &str, path: &str, body: &[u8]) -> Vec<u8> {

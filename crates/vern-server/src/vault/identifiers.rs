@@ -33,11 +33,8 @@ impl Vault {
         kind: &str,
         value: &str,
     ) -> Result<(String, String), FieldError> {
-        let kind = IdentifierKind::parse(kind)
-            .map_err(|e| FieldError::new(join(prefix, "kind"), e.code(), e.to_string()))?;
-        let value = normalise(&kind, value)
-            .map_err(|e| FieldError::new(join(prefix, "value"), e.code(), e.to_string()))?;
-        Ok((kind.as_str().into_owned(), value))
+        self.normalise_kind_value_static(prefix, kind, value)
+            .map(|(kind, value)| (kind.into_owned(), value))
     }
 
     /// [`Self::normalise_kind_value`] with the kind borrowed from `'static` where it is one of

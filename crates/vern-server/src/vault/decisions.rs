@@ -209,7 +209,7 @@ enum Slot {
 
 /// Runs `f` over contiguous chunks of `items` on up to [`MAX_THREADS`] threads (the calling
 /// one included), each given its chunk's offset; results in chunk order.
-pub(crate) fn par_chunks<T: Sync, R: Send>(
+fn par_chunks<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(usize, &[T]) -> R + Sync,
 ) -> VaultResult<Vec<R>> {

@@ -62,7 +62,6 @@ pub use access_report::*;
 pub use consent::ExpirySweep;
 pub use consent_types::*;
 pub use decision_log::{DecisionRecord, split_decision_id};
-pub(crate) use decisions::par_chunks;
 pub use decisions::{
     BodyStr, BulkDecisions, BulkIdentifier, BulkItem, Decided, DecidedChunk, MAX_BULK_DECISIONS,
 };

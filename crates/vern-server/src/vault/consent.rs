@@ -109,9 +109,6 @@ impl Vault {
         meta: &ConsentRequestMeta,
     ) -> VaultResult<ConsentRecorded> {
         self.require(who, Permission::SubjectsWrite)?;
-        // The ledger outlives an erased subject (it is the proof), so a retry must not replay
-        // its events as if the subject were still there: a subject that is gone answers 404.
-        self.subject_row(subject).await?;
         if let Some(key) = &meta.idempotency_key {
             let history = self.consent_rows(subject).await?;
             let earlier: Vec<_> = history
@@ -120,6 +117,10 @@ impl Vault {
                 .map(event_view)
                 .collect();
             if !earlier.is_empty() {
+                // The ledger outlives an erased subject (it is the proof), so a retry must not
+                // replay its events as if the subject were still there: a subject that is gone
+                // answers 404, as a first request for it does further on.
+                self.subject_row(subject).await?;
                 if !same_request(&earlier, input) {
                     return Err(VaultError::field(
                         "Idempotency-Key",

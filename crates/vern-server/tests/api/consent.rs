@@ -213,15 +213,7 @@ async fn an_idempotency_key_replays_only_the_same_request_of_a_subject_still_the
 
     // The ledger outlives erasure as proof, but a retry after it must not answer 201 for a
     // subject that is gone.
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/subjects/{subject}/erasure"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    app.erase(&subject, false).await;
     let p = problem(
         send(grant("marketing_email", Some("email"))).await.unwrap(),
         StatusCode::NOT_FOUND,

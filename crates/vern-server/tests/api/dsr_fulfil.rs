@@ -377,15 +377,7 @@ async fn erasing_the_subject_destroys_its_downloads() {
         1
     );
     // A partial erasure (the invoice stays) deletes the report that copies erased data.
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/subjects/{subject}/erasure"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    app.erase(&subject, false).await;
     assert!(
         app.vault
             .store()
@@ -420,15 +412,7 @@ async fn erasing_the_subject_destroys_its_downloads() {
             .len(),
         1
     );
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/subjects/{lead_id}/erasure"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
-    let out: Value = r.json().await.unwrap();
+    let out = app.erase(&lead_id, false).await;
     assert_eq!(out["key_destroyed"], true);
     assert!(
         app.vault

@@ -29,20 +29,6 @@ async fn customer_with_invoice(app: &TestApp, email: &str) -> String {
     id_of(&s)
 }
 
-async fn erase(app: &TestApp, subject: &str, dry_run: bool) -> Value {
-    let q = if dry_run { "?dry_run=true" } else { "" };
-    let r = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/v1/subjects/{subject}/erasure{q}"),
-            Some(&app.admin_token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    r.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_customer_contact_with_an_invoice_is_erased_except_the_invoice() {
     let app = spawn_app().await;
@@ -59,7 +45,7 @@ async fn a_customer_contact_with_an_invoice_is_erased_except_the_invoice() {
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
     // The dry run predicts the outcome and changes nothing.
-    let dry = erase(&app, &s, true).await;
+    let dry = app.erase(&s, true).await;
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["outcome"], "partially_refused");
     let subject: Value = app
@@ -82,7 +68,7 @@ async fn a_customer_contact_with_an_invoice_is_erased_except_the_invoice() {
         .find(|r| r.category == "finance.invoice")
         .unwrap();
 
-    let out = erase(&app, &s, false).await;
+    let out = app.erase(&s, false).await;
     assert_eq!(out["dry_run"], false);
     assert_eq!(out["outcome"], "partially_refused");
     assert_eq!(
@@ -189,7 +175,7 @@ async fn a_lead_without_exceptions_is_erased_completely_and_the_key_destroyed() 
         &app.create_subject(&crate::helpers::lead("lead@example.com"))
             .await,
     );
-    let out = erase(&app, &s, false).await;
+    let out = app.erase(&s, false).await;
     assert_eq!(out["outcome"], "completed");
     assert_eq!(out["key_destroyed"], true);
     assert!(out["kept"].as_array().unwrap().is_empty());
@@ -231,7 +217,7 @@ async fn a_legal_hold_keeps_the_held_categories() {
         )
         .await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    let out = erase(&app, &s, false).await;
+    let out = app.erase(&s, false).await;
     assert_eq!(out["outcome"], "partially_refused");
     assert_eq!(out["kept"][0]["reason"], "legal_hold");
     assert!(

@@ -308,6 +308,24 @@ impl TestApp {
         v
     }
 
+    /// Erases a subject on request as the admin (`dry_run`: only what would happen), asserts
+    /// 200 and returns the outcome.
+    pub async fn erase(&self, subject: &str, dry_run: bool) -> Value {
+        let q = if dry_run { "?dry_run=true" } else { "" };
+        let r = self
+            .request(
+                reqwest::Method::POST,
+                &format!("/v1/subjects/{subject}/erasure{q}"),
+                Some(&self.admin_token),
+                None,
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+
     /// How many subjects exist (through the admin's list).
     pub async fn subject_count(&self) -> usize {
         let r = self.get(&self.admin_token, "/v1/subjects?limit=500").await;
